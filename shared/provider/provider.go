@@ -1,0 +1,23 @@
+// Package provider holds the interfaces the action service calls. Each
+// implementation lives in a package named for what it talks to (tencent,
+// sandbox, ...), so a binary links only the providers it uses.
+package provider
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// FaceID sends one Tencent FaceID 2018-03-01 action.
+//
+// params is the request JSON exactly as the caller sent it (already
+// validated). The result is the inner object of {"Response": {...}} exactly as
+// the provider returned it, RequestId included, so no field is ever dropped.
+// A provider-side error (Response.Error) comes back as *errs.Error of kind
+// Provider (or Throttled/Unauthorized/Invalid where the code says so), with
+// Code and RequestID set; transport failures as kind Unavailable.
+type FaceID interface {
+	Call(ctx context.Context, action string, params json.RawMessage) (json.RawMessage, error)
+	// Name is "tencent", "sandbox", ...: it is logged and shown in the banner.
+	Name() string
+}
