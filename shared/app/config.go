@@ -1,0 +1,39 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Modes a function can run in.
+const (
+	ModeSandbox = "sandbox"
+	ModeLive    = "live"
+)
+
+// chooseMode decides between the live provider and the sandbox. The sandbox
+// is the default only where nothing says otherwise: with IDV_ENV=production it
+// must be asked for by name, so a deployment whose credentials went missing
+// fails at start instead of answering emulated results as if they were real.
+func chooseMode(env, mode string, haveCredentials bool) (string, error) {
+	production := strings.EqualFold(env, "production")
+	switch strings.ToLower(strings.TrimSpace(mode)) {
+	case ModeSandbox:
+		return ModeSandbox, nil
+	case ModeLive:
+		if !haveCredentials {
+			return "", fmt.Errorf("IDV_MODE=live but no provider credentials are configured: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or run with an SCF role)")
+		}
+		return ModeLive, nil
+	case "":
+		if haveCredentials {
+			return ModeLive, nil
+		}
+		if production {
+			return "", fmt.Errorf("IDV_ENV=production and no provider credentials are configured: refusing to fall back to the sandbox (set IDV_MODE=sandbox to run the sandbox on purpose)")
+		}
+		return ModeSandbox, nil
+	default:
+		return "", fmt.Errorf("IDV_MODE=%q is not a mode: use sandbox or live", mode)
+	}
+}

@@ -1,0 +1,34 @@
+package gateway
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/idverify/idverify/shared/errs"
+)
+
+// Caller is an authenticated caller.
+type Caller struct {
+	ID string
+	// Test callers are always served by the sandbox, like a test-mode key.
+	Test bool
+}
+
+// Authenticator decides who is calling an HTTP surface.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req *Request, action string) (*Caller, error)
+}
+
+// LoopbackOnly accepts requests from this machine only. It is the policy
+// when no callers are configured, so a local server is usable at once while a
+// deployed function without callers refuses everyone.
+type LoopbackOnly struct{}
+
+func (LoopbackOnly) Authenticate(_ context.Context, req *Request, _ string) (*Caller, error) {
+	ip, err := netip.ParseAddr(req.SourceIP)
+	if err == nil && ip.Unmap().IsLoopback() {
+		return &Caller{ID: "loopback"}, nil
+	}
+	return nil, errs.E(errs.Unauthorized, "AuthFailure.UnauthorizedOperation",
+		"no callers are configured, so only requests from this machine are accepted")
+}

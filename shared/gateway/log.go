@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/service"
+)
+
+// event is what one request leaves in the log: identifiers, classes and
+// codes only. Bodies, headers and field values never reach it.
+type event struct {
+	surface   string
+	action    string
+	caller    string
+	requestID string
+	status    int
+	source    service.Source
+	code      string
+	errClass  string
+	errCode   string
+	latency   time.Duration
+}
+
+func (e event) failed(err error) event {
+	x := errs.As(err)
+	e.errClass, e.errCode = x.Kind.String(), x.Code
+	return e
+}
+
+func (e event) done(res *service.Result) event {
+	e.source, e.code = res.Source, res.Code
+	return e
+}
+
+func (g *Gateway) log(ctx context.Context, e event) {
+	level := slog.LevelInfo
+	if e.errClass == errs.Internal.String() || e.errClass == errs.Unavailable.String() {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", e.requestID),
+		slog.String("surface", e.surface),
+		slog.String("action", truncate(e.action, 64)),
+		slog.String("mode", g.opts.Mode),
+		slog.Float64("latency_ms", float64(e.latency.Microseconds())/1000),
+	}
+	if e.caller != "" {
+		attrs = append(attrs, slog.String("caller", e.caller))
+	}
+	if e.status != 0 {
+		attrs = append(attrs, slog.Int("status", e.status))
+	}
+	if e.source != "" {
+		attrs = append(attrs, slog.String("source", string(e.source)))
+	}
+	if e.code != "" {
+		attrs = append(attrs, slog.String("result_code", e.code))
+	}
+	if e.errClass != "" {
+		attrs = append(attrs, slog.String("error_class", e.errClass), slog.String("error_code", e.errCode))
+	}
+	g.opts.Logger.LogAttrs(ctx, level, "request", attrs...)
+}

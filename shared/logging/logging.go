@@ -1,0 +1,62 @@
+// Package logging builds the structured JSON logger every function uses. Logs
+// carry request id, caller, action, result code, latency and error class,
+// never request bodies; as a second line of defence, attributes whose key
+// names personal data or a secret are replaced before they are written.
+package logging
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// Redacted replaces the value of a sensitive attribute.
+const Redacted = "[redacted]"
+
+// sensitiveKeys are attribute keys (case-insensitive) that must never carry
+// a value into a log: FaceID field names for personal data and media, and
+// anything that looks like a credential.
+var sensitiveKeys = []string{
+	"idcard", "idnum", "idno", "name", "phone", "mobile", "bankcard",
+	"image", "video", "photo", "base64", "faceinput", "picture", "portrait",
+	"secret", "password", "token", "authorization", "key", "signature", "body",
+}
+
+// Sensitive reports whether an attribute key must be redacted.
+func Sensitive(key string) bool {
+	k := strings.ToLower(key)
+	if k == "request_id" || k == "caller" || k == "action" || k == "msg" {
+		return false
+	}
+	for _, s := range sensitiveKeys {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// New returns a JSON logger writing to w at level.
+func New(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
+				return a
+			}
+			if Sensitive(a.Key) {
+				return slog.String(a.Key, Redacted)
+			}
+			return a
+		},
+	}))
+}
+
+// ParseLevel reads IDV_LOG_LEVEL-style text; unknown text means info.
+func ParseLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

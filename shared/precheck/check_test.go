@@ -1,0 +1,158 @@
+package precheck
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/faceid"
+)
+
+const (
+	goodID   = "110101199003074477"
+	badCheck = "110101199003074478"
+)
+
+func mustAction(t *testing.T, name string) *faceid.Action {
+	t.Helper()
+	a, ok := faceid.Lookup(name)
+	if !ok {
+		t.Fatalf("no action %s", name)
+	}
+	return a
+}
+
+// TestLocalResultCodes pins, for every element-check action, which free
+// result code precheck answers for each malformed field. The mapping is
+// derived from the registry's descriptions; this table is the contract.
+func TestLocalResultCodes(t *testing.T) {
+	want := map[string]map[class]string{
+		"IdCardVerification":            {classID: "-2", className: "-3"},
+		"IdCardOCRVerification":         {classID: "-2", className: "-3"},
+		"CheckIdNameDate":               {classID: "-2", className: "-3", classValidity: "-4"},
+		"CheckPhoneAndName":             {className: "-4", classMobile: "-5"},
+		"PhoneVerification":             {classID: "-7", className: "-8", classMobile: "-6"},
+		"PhoneVerificationCMCC":         {classID: "-7", className: "-8", classMobile: "-6"},
+		"PhoneVerificationCTCC":         {classID: "-7", className: "-8", classMobile: "-6"},
+		"PhoneVerificationCUCC":         {classID: "-7", className: "-8", classMobile: "-6"},
+		"EncryptedPhoneVerification":    {classID: "-7"},
+		"MinorsVerification":            {classID: "-4", className: "-5"},
+		"MobileStatus":                  {classMobile: "-2"},
+		"MobileNetworkTimeVerification": {classMobile: "-1"},
+		"BankCard2EVerification":        {className: "-2", classBankCard: "-3"},
+		"BankCardVerification":          {classID: "-3", className: "-2", classBankCard: "-4"},
+		"BankCard4EVerification":        {classID: "-3", className: "-2", classBankCard: "-4", classMobile: "-5"},
+	}
+	for action, classes := range want {
+		a := mustAction(t, action)
+		for _, c := range []class{classID, className, classMobile, classBankCard, classValidity} {
+			got, ok := localCode(a, c)
+			if w, expect := classes[c]; expect {
+				if !ok || got.Code != w {
+					t.Errorf("%s class %d: got %q (found %v), want %q", action, c, got.Code, ok, w)
+				}
+			} else if ok {
+				t.Errorf("%s class %d: unexpected local code %q (%s)", action, c, got.Code, got.Description)
+			}
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	big := base64.StdEncoding.EncodeToString(make([]byte, 3<<20)) // > 3M encoded
+	img := base64.StdEncoding.EncodeToString([]byte("jpeg bytes"))
+	cases := []struct {
+		name, action, body string
+		local              string // expected local result code
+		code               string // expected error code
+		msgHas             string
+	}{
+		{"happy", "IdCardVerification", `{"IdCard":"` + goodID + `","Name":"张三"}`, "", "", ""},
+		{"bad check digit is -2", "IdCardVerification", `{"IdCard":"` + badCheck + `","Name":"张三"}`, "-2", "", ""},
+		{"bad name is -3", "IdCardVerification", `{"IdCard":"` + goodID + `","Name":"张3"}`, "-3", "", ""},
+		{"id checked before name", "IdCardVerification", `{"IdCard":"123","Name":"3"}`, "-2", "", ""},
+		{"missing field", "IdCardVerification", `{"Name":"张三"}`, "", "MissingParameter", "IdCard"},
+		{"empty required", "IdCardVerification", `{"IdCard":"","Name":"张三"}`, "", "InvalidParameterValue", "IdCard"},
+		{"unknown field", "IdCardVerification", `{"IdCard":"` + goodID + `","Name":"张三","Nme":"x"}`, "", "UnknownParameter", `"Nme"`},
+		{"wrong type", "IdCardVerification", `{"IdCard":18,"Name":"张三"}`, "", "InvalidParameterValue", "IdCard must be a string"},
+		{"not json", "IdCardVerification", `{"IdCard":`, "", "InvalidParameter", "truncated"},
+		{"syntax", "IdCardVerification", `{"IdCard" "x"}`, "", "InvalidParameter", "not valid JSON"},
+		{"array body", "IdCardVerification", `[1]`, "", "InvalidParameter", "JSON object"},
+		{"trailing data", "IdCardVerification", `{"IdCard":"` + goodID + `","Name":"张三"} {}`, "", "InvalidParameter", "after the JSON object"},
+		{"invalid utf8", "IdCardVerification", "{\"IdCard\":\"\xff\"}", "", "InvalidParameter", "UTF-8"},
+		{"phone -6", "PhoneVerification", `{"IdCard":"` + goodID + `","Name":"张三","Phone":"12345"}`, "-6", "", ""},
+		{"phone bad id -7", "PhoneVerificationCMCC", `{"IdCard":"` + badCheck + `","Name":"张三","Phone":"13800138000"}`, "-7", "", ""},
+		{"bank card luhn -4", "BankCard4EVerification", `{"Name":"张三","BankCard":"6222020000000000001","Phone":"13800138000","IdCard":"` + goodID + `"}`, "-4", "", ""},
+		{"bank card no code is error", "CheckBankCardInformation", `{"BankCard":"6222020000000000001"}`, "", "InvalidParameterValue", "BankCard"},
+		{"validity -4", "CheckIdNameDate", `{"Name":"张三","IdCard":"` + goodID + `","ValidityBegin":"20200230","ValidityEnd":"00000000"}`, "-4", "", ""},
+		{"optional id without code is error", "DetectAuth", `{"RuleId":"0","IdCard":"` + badCheck + `"}`, "", "InvalidParameterValue", "IdCard"},
+		{"media too large", "ImageRecognitionV2", `{"IdCard":"` + goodID + `","Name":"张三","ImageBase64":"` + big + `"}`, "", "InvalidParameterValue", "ImageBase64"},
+		{"media ok", "ImageRecognitionV2", `{"IdCard":"` + goodID + `","Name":"张三","ImageBase64":"` + img + `"}`, "", "", ""},
+		{"media not base64", "ImageRecognitionV2", `{"IdCard":"` + goodID + `","Name":"张三","ImageBase64":"not base64!"}`, "", "InvalidParameterValue", "ImageBase64"},
+		{"encrypted fields skip format", "IdCardVerification", `{"IdCard":"q83v","Name":"q83v","Encryption":{"EncryptList":["IdCard","Name"],"CiphertextBlob":"x","Iv":"y"}}`, "", "", ""},
+		{"legacy encrypt list", "PhoneVerification", `{"IdCard":"q83v","Name":"张三","Phone":"13800138000","EncryptList":["IdCard"],"CiphertextBlob":"x","Iv":"y"}`, "", "", ""},
+		{"hash mode ok", "EncryptedPhoneVerification", `{"IdCard":"` + strings.Repeat("a", 32) + `","Name":"` + strings.Repeat("b", 32) + `","Phone":"` + strings.Repeat("c", 32) + `","EncryptionMode":"1"}`, "", "", ""},
+		{"hash mode wrong length", "EncryptedPhoneVerification", `{"IdCard":"abc","Name":"` + strings.Repeat("b", 32) + `","Phone":"` + strings.Repeat("c", 32) + `","EncryptionMode":"1"}`, "", "InvalidParameterValue", "IdCard"},
+		{"hash mode unknown", "EncryptedPhoneVerification", `{"IdCard":"a","Name":"b","Phone":"c","EncryptionMode":"9"}`, "", "InvalidParameterValue", "EncryptionMode"},
+		{"plain mode validates id", "EncryptedPhoneVerification", `{"IdCard":"` + badCheck + `","Name":"张三","Phone":"13800138000","EncryptionMode":"0"}`, "-7", "", ""},
+		{"empty request action", "GetLiveCode", ``, "", "", ""},
+		{"empty request rejects fields", "GetLiveCode", `{"X":1}`, "", "UnknownParameter", `"X"`},
+		{"redirect url", "DetectAuth", `{"RuleId":"0","RedirectUrl":"javascript:alert(1)"}`, "", "InvalidParameterValue", "RedirectUrl"},
+		{"integer field", "GetWeChatBillDetails", `{"Date":"2026-11-01","Cursor":1.5}`, "", "InvalidParameterValue", "Cursor must be an integer"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := mustAction(t, c.action)
+			req, local, err := Check(a, []byte(c.body))
+			switch {
+			case c.local != "":
+				if err != nil || local == nil || local.Code.Code != c.local {
+					t.Fatalf("want local %s, got local=%+v err=%v", c.local, local, err)
+				}
+				if local.Code.Charged {
+					t.Errorf("a local answer must be a free code")
+				}
+				if strings.Contains(local.Rule, "110101") {
+					t.Errorf("rule leaks the value: %q", local.Rule)
+				}
+			case c.code != "":
+				e := errs.As(err)
+				if err == nil || e.Code != c.code || e.Kind != errs.Invalid {
+					t.Fatalf("want error %s, got %v (local %+v)", c.code, err, local)
+				}
+				if !strings.Contains(e.Message, c.msgHas) {
+					t.Errorf("message %q should mention %q", e.Message, c.msgHas)
+				}
+				if strings.Contains(e.Message, goodID) || strings.Contains(e.Message, badCheck) {
+					t.Errorf("message leaks the ID number: %q", e.Message)
+				}
+			default:
+				if err != nil || local != nil || req == nil {
+					t.Fatalf("want pass, got local=%+v err=%v", local, err)
+				}
+			}
+		})
+	}
+}
+
+// FuzzCheck: no input may panic, and every failure is an Invalid error.
+func FuzzCheck(f *testing.F) {
+	f.Add("IdCardVerification", `{"IdCard":"110101199003074477","Name":"张三"}`)
+	f.Add("EncryptedPhoneVerification", `{"IdCard":"a","Name":"b","Phone":"c","EncryptionMode":"2"}`)
+	f.Add("DetectAuth", `{"RuleId":"0","IntentionQuestions":[{"Question":"q","Answers":["a"]}]}`)
+	f.Add("GetDetectInfoEnhanced", `{"BizToken":"x","RuleId":"0","BestFramesCount":3}`)
+	f.Fuzz(func(t *testing.T, action, body string) {
+		a, ok := faceid.Lookup(action)
+		if !ok {
+			a, _ = faceid.Lookup("IdCardVerification")
+		}
+		_, local, err := Check(a, []byte(body))
+		if err != nil && errs.KindOf(err) != errs.Invalid {
+			t.Fatalf("non-Invalid error %v", err)
+		}
+		if local != nil && local.Code.Charged {
+			t.Fatalf("charged local code %v", local.Code)
+		}
+	})
+}
