@@ -98,6 +98,13 @@ func generate(root string) (map[string][]byte, error) {
 	for p, c := range genFunctions(s) {
 		src[p] = c
 	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		return nil, err
+	}
+	if src["README.md"], err = genReadme(s, string(readme)); err != nil {
+		return nil, err
+	}
 	out := make(map[string][]byte, len(src))
 	for p, c := range src {
 		b := []byte(c)
