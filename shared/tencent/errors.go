@@ -1,0 +1,101 @@
+package tencent
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	sdkerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+
+	"github.com/idverify/idverify/shared/errs"
+)
+
+// Codes of failures that never reached a FaceID answer.
+const (
+	CodeUpstreamUnavailable = "InternalError.UpstreamUnavailable"
+	CodeUpstreamTimeout     = "InternalError.UpstreamTimeout"
+)
+
+// kindOf maps an upstream Response.Error.Code to a kind.
+func kindOf(code string) errs.Kind {
+	switch {
+	case strings.HasPrefix(code, "RequestLimitExceeded"):
+		return errs.Throttled
+	case strings.HasPrefix(code, "AuthFailure"), strings.HasPrefix(code, "UnauthorizedOperation"):
+		// Our key, our account: the code is kept so operators see it.
+		return errs.Unauthorized
+	case strings.HasPrefix(code, "InvalidParameter"), code == "MissingParameter", code == "UnknownParameter":
+		return errs.Invalid
+	case strings.HasPrefix(code, "InternalError"),
+		code == "FailedOperation.UnKnown", code == "FailedOperation.DetectEngineSystemError":
+		return errs.Unavailable
+	default:
+		return errs.Provider
+	}
+}
+
+// mapError turns what the SDK's Send returned into an *errs.Error.
+//
+// The SDK reports both upstream errors (Response.Error) and its own failures
+// as *TencentCloudSDKError; its own codes all start with "ClientError.".
+// Their messages can quote the response body, which may hold personal data,
+// so they are never copied: only the code and the underlying network error
+// are kept as the cause.
+func mapError(ctx context.Context, err error, status int) *errs.Error {
+	var se *sdkerr.TencentCloudSDKError
+	if errors.As(err, &se) && !strings.HasPrefix(se.Code, "ClientError") {
+		msg := se.Message
+		if msg == "" {
+			msg = se.Code
+		}
+		e := errs.E(kindOf(se.Code), se.Code, "%s", msg)
+		e.RequestID = se.RequestId
+		return e
+	}
+
+	cause := err
+	if se != nil {
+		cause = &sdkFailure{code: se.Code, cause: se.Unwrap()}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(cause, ctxErr) {
+		cause = errors.Join(ctxErr, cause) // so errors.Is(err, context.DeadlineExceeded) holds
+	}
+	// The context is checked first: a deadline that fires while the body is
+	// read surfaces as a mere ClientError.ParseJsonError.
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamTimeout, "FaceID did not answer in time")
+	case errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled):
+		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamUnavailable, "the call to FaceID was canceled")
+	case status != 0 && status != http.StatusOK:
+		// The SDK reports a non-JSON 5xx page as ParseJsonError and a JSON
+		// one as HttpStatusCodeError; the status says what happened.
+		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamUnavailable, "FaceID answered HTTP %d", status)
+	case se != nil && se.Code == "ClientError.NetworkError":
+		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamUnavailable, "FaceID could not be reached")
+	default:
+		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamUnavailable, "FaceID sent an unreadable answer")
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// sdkFailure is the SDK's error stripped of its message.
+type sdkFailure struct {
+	code  string
+	cause error
+}
+
+func (e *sdkFailure) Error() string {
+	if e.cause == nil {
+		return "tencentcloud sdk: " + e.code
+	}
+	return "tencentcloud sdk: " + e.code + ": " + e.cause.Error()
+}
+
+func (e *sdkFailure) Unwrap() error { return e.cause }
