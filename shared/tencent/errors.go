@@ -16,6 +16,11 @@ import (
 const (
 	CodeUpstreamUnavailable = "InternalError.UpstreamUnavailable"
 	CodeUpstreamTimeout     = "InternalError.UpstreamTimeout"
+	// CodeProviderAuthFailure replaces an upstream AuthFailure.*: it is this
+	// deployment's key that failed, and passing Tencent's code through would
+	// make a caller using a Tencent SDK against us believe its own signature
+	// was wrong.
+	CodeProviderAuthFailure = "InternalError.ProviderAuthFailure"
 )
 
 // kindOf maps an upstream Response.Error.Code to a kind.
@@ -23,9 +28,12 @@ func kindOf(code string) errs.Kind {
 	switch {
 	case strings.HasPrefix(code, "RequestLimitExceeded"):
 		return errs.Throttled
-	case strings.HasPrefix(code, "AuthFailure"), strings.HasPrefix(code, "UnauthorizedOperation"):
-		// Our key, our account: the code is kept so operators see it.
-		return errs.Unauthorized
+	case strings.HasPrefix(code, "AuthFailure"):
+		return errs.Unavailable
+	case strings.HasPrefix(code, "UnauthorizedOperation"):
+		// The account is in arrears or the service is not activated: a
+		// provider-side business state the operator must fix; the code is kept.
+		return errs.Provider
 	case strings.HasPrefix(code, "InvalidParameter"), code == "MissingParameter", code == "UnknownParameter":
 		return errs.Invalid
 	case strings.HasPrefix(code, "InternalError"),
@@ -51,6 +59,10 @@ func mapError(ctx context.Context, err error, status int) *errs.Error {
 			msg = se.Code
 		}
 		e := errs.E(kindOf(se.Code), se.Code, "%s", msg)
+		if strings.HasPrefix(se.Code, "AuthFailure") {
+			e = errs.E(errs.Unavailable, CodeProviderAuthFailure,
+				"FaceID rejected this deployment's credentials (%s): check the configured key", se.Code)
+		}
 		e.RequestID = se.RequestId
 		return e
 	}

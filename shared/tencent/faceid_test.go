@@ -155,10 +155,8 @@ func TestUpstreamErrorMapping(t *testing.T) {
 	}{
 		{"RequestLimitExceeded", errs.Throttled},
 		{"RequestLimitExceeded.UinLimitExceeded", errs.Throttled},
-		{"AuthFailure.SignatureExpire", errs.Unauthorized},
-		{"AuthFailure.SecretIdNotFound", errs.Unauthorized},
-		{"UnauthorizedOperation.Arrears", errs.Unauthorized},
-		{"UnauthorizedOperation.Nonactivated", errs.Unauthorized},
+		{"UnauthorizedOperation.Arrears", errs.Provider},
+		{"UnauthorizedOperation.Nonactivated", errs.Provider},
 		{"InvalidParameter", errs.Invalid},
 		{"InvalidParameterValue", errs.Invalid},
 		{"InvalidParameterValue.BizTokenExpired", errs.Invalid},
@@ -193,12 +191,23 @@ func TestUpstreamErrorMapping(t *testing.T) {
 	}
 }
 
-// Our signature problems are reported with Tencent's codes.
+// Our own key failing upstream is this deployment's fault, never the
+// caller's: it must not come back as an AuthFailure the caller's SDK would
+// read as its own signature failing.
 func TestWrongCredentials(t *testing.T) {
 	_, p := newPair(t, fake.Options{}, Config{SecretID: fake.DefaultSecretID, SecretKey: "wrong"})
 	_, err := p.Call(context.Background(), "GetLiveCode", nil)
-	if e := errs.As(err); e.Kind != errs.Unauthorized || e.Code != "AuthFailure.SignatureFailure" {
+	e := errs.As(err)
+	if e.Kind != errs.Unavailable || e.Code != CodeProviderAuthFailure || !strings.Contains(e.Message, "AuthFailure.SignatureFailure") {
 		t.Fatalf("err = %v", err)
+	}
+	for _, code := range []string{"AuthFailure.SignatureExpire", "AuthFailure.SecretIdNotFound"} {
+		s, p := newPair(t, fake.Options{}, Config{})
+		s.Program("GetLiveCode", fake.Behavior{ErrorCode: code, ErrorMessage: "x"})
+		_, err := p.Call(context.Background(), "GetLiveCode", nil)
+		if e := errs.As(err); e.Kind != errs.Unavailable || e.Code != CodeProviderAuthFailure || e.RequestID == "" {
+			t.Fatalf("%s: err = %v", code, err)
+		}
 	}
 }
 
@@ -328,7 +337,7 @@ func TestSessionToken(t *testing.T) {
 	// Without a token the fake (like Tencent) refuses role credentials.
 	_, p = newPair(t, fake.Options{SessionToken: "role-token"}, Config{})
 	_, err := p.Call(context.Background(), "GetNFCToken", nil)
-	if e := errs.As(err); e.Code != "AuthFailure.TokenFailure" || e.Kind != errs.Unauthorized {
+	if e := errs.As(err); e.Code != CodeProviderAuthFailure || e.Kind != errs.Unavailable || !strings.Contains(e.Message, "AuthFailure.TokenFailure") {
 		t.Fatalf("err = %v", err)
 	}
 }
