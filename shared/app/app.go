@@ -4,7 +4,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,13 +20,13 @@ import (
 // Main runs a function serving actions (all FaceID actions when none are
 // named) and exits non-zero with a clear message when it cannot start.
 func Main(actions ...string) {
-	if err := realMain(context.Background(), actions); err != nil {
+	if err := realMain(actions); err != nil {
 		fmt.Fprintln(os.Stderr, "idverify:", err)
 		os.Exit(1)
 	}
 }
 
-func realMain(ctx context.Context, actions []string) error {
+func realMain(actions []string) error {
 	log := logging.New(os.Stderr, logging.ParseLevel(os.Getenv("IDV_LOG_LEVEL")))
 	g, mode, err := Build(os.Getenv, actions, log)
 	if err != nil {
@@ -37,10 +36,12 @@ func realMain(ctx context.Context, actions []string) error {
 	if port == "" {
 		port = "8080"
 	}
-	return runtime.Main(ctx, g, runtime.Options{
+	// runtime.Main exits the process: 0 after a clean shutdown.
+	runtime.Main(g, runtime.Options{
 		Banner: banner(mode, g.ProviderName(), g.Actions(), port),
 		Logger: log,
 	})
+	return nil
 }
 
 // Build makes the gateway a function serves, from configuration read
