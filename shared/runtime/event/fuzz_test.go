@@ -1,0 +1,40 @@
+package event
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/idverify/idverify/shared/gateway"
+)
+
+// FuzzFromEvent checks that no payload makes decoding or response encoding
+// panic, and that decoding is consistent with Detect. Run longer with
+// go test -fuzz=FuzzFromEvent ./shared/runtime/event.
+func FuzzFromEvent(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(eventsDir, "*.json"))
+	for _, name := range files {
+		f.Add(readEvent(f, filepath.Base(name)))
+	}
+	f.Add([]byte(`{"httpMethod":"GET","path":"/","queryString":{"a":[true]}}`))
+	f.Add([]byte(`{"version":"2.0","requestContext":{"http":{}},"isBase64Encoded":true,"body":"=="}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		req, kind, ok, err := FromEvent(payload)
+		if kind != Detect(payload) {
+			t.Fatalf("FromEvent kind %s, Detect %s", kind, Detect(payload))
+		}
+		if ok != (kind != Direct) {
+			t.Fatalf("ok %v for kind %s", ok, kind)
+		}
+		if !ok {
+			return
+		}
+		if err == nil && (req == nil || req.Header == nil) {
+			t.Fatalf("ok event without request or header: %+v", req)
+		}
+		if err == nil {
+			if _, err := ToResponse(kind, &gateway.Response{Status: 200, Header: req.Header, Body: req.Body}); err != nil {
+				t.Fatalf("ToResponse: %v", err)
+			}
+		}
+	})
+}
