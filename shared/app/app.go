@@ -20,28 +20,23 @@ import (
 // Main runs a function serving actions (all FaceID actions when none are
 // named) and exits non-zero with a clear message when it cannot start.
 func Main(actions ...string) {
-	if err := realMain(actions); err != nil {
-		fmt.Fprintln(os.Stderr, "idverify:", err)
-		os.Exit(1)
-	}
-}
-
-func realMain(actions []string) error {
 	log := logging.New(os.Stderr, logging.ParseLevel(os.Getenv("IDV_LOG_LEVEL")))
+	opts := runtime.Options{Logger: log}
 	g, mode, err := Build(os.Getenv, actions, log)
 	if err != nil {
-		return err
+		// Fail closed, and tell the platform: on Lambda this is an init
+		// error, on SCF a failed start.
+		fmt.Fprintln(os.Stderr, "idverify: cannot start:", err)
+		runtime.Fail(err, opts)
+		return
 	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"
 	}
+	opts.Banner = banner(mode, g.ProviderName(), g.Actions(), port)
 	// runtime.Main exits the process: 0 after a clean shutdown.
-	runtime.Main(g, runtime.Options{
-		Banner: banner(mode, g.ProviderName(), g.Actions(), port),
-		Logger: log,
-	})
-	return nil
+	runtime.Main(g, opts)
 }
 
 // Build makes the gateway a function serves, from configuration read
@@ -49,7 +44,7 @@ func realMain(actions []string) error {
 // wiring without a runtime.
 func Build(getenv func(string) string, actions []string, log *slog.Logger) (*gateway.Gateway, string, error) {
 	tcfg := tencent.ConfigFromEnv(getenv)
-	mode, err := chooseMode(getenv("IDV_ENV"), getenv("IDV_MODE"), tcfg.HasCredentials())
+	mode, err := chooseMode(getenv("IDV_ENV"), getenv("IDV_MODE"), tcfg.SecretID != "" && tcfg.SecretKey != "")
 	if err != nil {
 		return nil, "", err
 	}
