@@ -1,0 +1,211 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/faceid"
+)
+
+// Options configures a Provider. The zero value is ready to use.
+type Options struct {
+	// Now is the clock that token lifetimes are measured against. Tests
+	// pass a fake clock to move past the 10-minute and 3-day limits
+	// without waiting. Default time.Now.
+	Now func() time.Time
+	// URLBase is the scheme and host of the Url values that DetectAuth and
+	// GetEidToken return. The default is under the reserved .invalid TLD so
+	// that a sandbox link can never be mistaken for, or open, a real
+	// Tencent verification page. A gateway that serves its own demo page
+	// may point it there.
+	URLBase string
+}
+
+// DefaultURLBase is the URLBase used when Options leaves it empty.
+const DefaultURLBase = "https://sandbox.idverify.invalid"
+
+// Provider is the sandbox FaceID provider. It is safe for concurrent use.
+type Provider struct {
+	now     func() time.Time
+	urlBase string
+	seq     atomic.Uint64 // numbers request ids, tokens and live codes
+
+	mu    sync.Mutex
+	flows map[string]*flowRecord // keyed by token; see token.go
+	added int                    // records added since the last prune
+}
+
+// New returns a sandbox provider. It does no I/O and allocates little, so a
+// gateway may build one even when it talks to the live provider, only to
+// serve the scenario table.
+func New(opts Options) *Provider {
+	p := &Provider{now: opts.Now, urlBase: opts.URLBase, flows: map[string]*flowRecord{}}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.urlBase == "" {
+		p.urlBase = DefaultURLBase
+	}
+	return p
+}
+
+// Name is "sandbox".
+func (p *Provider) Name() string { return "sandbox" }
+
+// Scenarios returns the scenario table (see the package function) as of
+// the provider's clock.
+func (p *Provider) Scenarios() []Scenario { return scenariosAt(p.now()) }
+
+// call carries what one Call knows to the action handler.
+type call struct {
+	action  string
+	rid     string    // the RequestId of this call, always "sandbox-..."
+	seq     uint64    // this call's number within the Provider
+	now     time.Time // read once so a call sees one instant
+	outcome outcome   // chosen from the request by the action's plan
+	index   int       // outcome's number in the plan, -1 for invalid input
+}
+
+// handler serves one action. It returns the response model (RequestId is
+// filled in by Call) or an error.
+type handler func(p *Provider, c *call, params []byte) (any, error)
+
+// handle adapts a handler written for one request model, so that each
+// action's code works with typed fields and the decoding lives in one place.
+func handle[Req any](f func(p *Provider, c *call, r *Req) (any, error)) handler {
+	return func(p *Provider, c *call, params []byte) (any, error) {
+		r := new(Req)
+		if len(params) > 0 {
+			// Lenient on purpose: unknown fields were already refused by
+			// precheck, and the sandbox must answer whatever reaches it.
+			if err := json.Unmarshal(params, r); err != nil {
+				return nil, c.fail(errs.Invalid, "InvalidParameter", "request body is not a valid %s request", c.action)
+			}
+		}
+		if pl := plans[c.action]; pl != nil {
+			c.index, c.outcome = pl.pick(r)
+		}
+		return f(p, c, r)
+	}
+}
+
+// Call answers one FaceID action the way Tencent would, without any
+// outbound call. The result is the inner Response object, RequestId
+// included.
+func (p *Provider) Call(ctx context.Context, action string, params json.RawMessage) (out json.RawMessage, err error) {
+	c := p.newCall(action)
+	if err := ctx.Err(); err != nil {
+		return nil, errs.Wrap(err, errs.Unavailable, "", "request cancelled before the sandbox answered")
+	}
+	h, ok := handlers[action]
+	if !ok {
+		return nil, c.fail(errs.NotFound, "InvalidAction", "the sandbox does not know the action")
+	}
+	defer func() {
+		// The sandbox is the default provider of a fresh deployment: a bug
+		// in it must become an error answer, never a crashed function.
+		if r := recover(); r != nil {
+			out, err = nil, &errs.Error{Kind: errs.Internal, Code: "InternalError", Message: "internal error", RequestID: c.rid, Err: fmt.Errorf("sandbox panic in %s: %v", action, r)}
+		}
+	}()
+	resp, err := h(p, c, params)
+	if err != nil {
+		return nil, err
+	}
+	setString(resp, "RequestId", c.rid)
+	return marshalAll(resp)
+}
+
+func (p *Provider) newCall(action string) *call {
+	n := p.seq.Add(1)
+	return &call{action: action, rid: requestID(n), seq: n, now: p.now()}
+}
+
+// requestID looks like Tencent's UUID request ids but starts with
+// "sandbox-", so nobody can mistake a sandbox answer for a real one in a
+// log, a support ticket or a bill.
+func requestID(n uint64) string {
+	return fmt.Sprintf("sandbox-%08x-0000-4000-8000-%012x", uint32(n>>48), n&0xffffffffffff)
+}
+
+// fail builds an API error answer (Tencent's Response.Error).
+func (c *call) fail(kind errs.Kind, code, format string, args ...any) *errs.Error {
+	e := errs.E(kind, code, format, args...)
+	e.RequestID = c.rid
+	return e
+}
+
+// failCode builds the API error for a documented FaceID error code, with
+// Tencent's own description as the message and the kind the code implies.
+func (c *call) failCode(code, detail string) *errs.Error {
+	msg, _ := faceid.ErrorDescription(code)
+	if detail != "" {
+		msg += " (sandbox: " + detail + ")"
+	}
+	return c.fail(kindOf(code), code, "%s", msg)
+}
+
+// kindOf maps a Tencent error code to our error kind, as the live provider
+// does, so that workflows see the same type names in both.
+func kindOf(code string) errs.Kind {
+	switch {
+	case hasPrefix(code, "InvalidParameter"), hasPrefix(code, "MissingParameter"), hasPrefix(code, "UnknownParameter"):
+		return errs.Invalid
+	case hasPrefix(code, "UnauthorizedOperation"), hasPrefix(code, "AuthFailure"):
+		return errs.Forbidden
+	case hasPrefix(code, "RequestLimitExceeded"):
+		return errs.Throttled
+	case hasPrefix(code, "InternalError"):
+		return errs.Unavailable
+	default:
+		return errs.Provider
+	}
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// handlers serves every FaceID action; a test checks it against the registry.
+var handlers = map[string]handler{
+	"BankCard2EVerification":        handle(bankCard2EVerification),
+	"BankCard4EVerification":        handle(bankCard4EVerification),
+	"BankCardVerification":          handle(bankCardVerification),
+	"CheckBankCardInformation":      handle(checkBankCardInformation),
+	"CheckEidTokenStatus":           handle(checkEidTokenStatus),
+	"CheckIdCardInformation":        handle(checkIdCardInformation),
+	"CheckIdNameDate":               handle(checkIdNameDate),
+	"CheckPhoneAndName":             handle(checkPhoneAndName),
+	"DetectAIFakeFaces":             handle(detectAIFakeFaces),
+	"DetectAuth":                    handle(detectAuth),
+	"EncryptedPhoneVerification":    handle(encryptedPhoneVerification),
+	"GetActionSequence":             handle(getActionSequence),
+	"GetDetectInfo":                 handle(getDetectInfo),
+	"GetDetectInfoEnhanced":         handle(getDetectInfoEnhanced),
+	"GetEidResult":                  handle(getEidResult),
+	"GetEidToken":                   handle(getEidToken),
+	"GetFaceIdResult":               handle(getFaceIdResult),
+	"GetFaceIdRiskInfo":             handle(getFaceIdRiskInfo),
+	"GetFaceIdToken":                handle(getFaceIdToken),
+	"GetFaceidRiskInfoToken":        handle(getFaceidRiskInfoToken),
+	"GetLiveCode":                   handle(getLiveCode),
+	"GetNFCToken":                   handle(getNFCToken),
+	"GetWeChatBillDetails":          handle(getWeChatBillDetails),
+	"GetWxNFCResult":                handle(getWxNFCResult),
+	"IdCardOCRVerification":         handle(idCardOCRVerification),
+	"IdCardVerification":            handle(idCardVerification),
+	"ImageRecognitionV2":            handle(imageRecognitionV2),
+	"LivenessCompare":               handle(livenessCompare),
+	"LivenessRecognition":           handle(livenessRecognition),
+	"MinorsVerification":            handle(minorsVerification),
+	"MobileNetworkTimeVerification": handle(mobileNetworkTimeVerification),
+	"MobileStatus":                  handle(mobileStatus),
+	"ParseNfcData":                  handle(parseNfcData),
+	"PhoneVerification":             handle(phoneVerification),
+	"PhoneVerificationCMCC":         handle(phoneVerificationCMCC),
+	"PhoneVerificationCTCC":         handle(phoneVerificationCTCC),
+	"PhoneVerificationCUCC":         handle(phoneVerificationCUCC),
+}
