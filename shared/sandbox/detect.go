@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/idverify/idverify/shared/faceid"
 )
@@ -174,7 +173,7 @@ func getDetectInfo(p *Provider, c *call, r *faceid.GetDetectInfoRequest) (any, e
 	}
 	want := infoTypes(r.InfoType, "1234")
 	var info detectInfo
-	t := f.enhancedText(c) // the same facts, in the older layout
+	t := f.enhancedText() // the same facts, in the older layout
 	if want('1') {
 		info.Text = &detectInfoText{
 			ErrCode: t.ErrCode, ErrMsg: t.ErrMsg, IdCard: deref(t.IdCard), Name: deref(t.Name),
@@ -219,7 +218,7 @@ func (f *flow) livenessRan() bool { return f.done() && f.code.stage != stageNone
 // enhancedText is DetectInfoText for a flow. A flow the user has not
 // finished looks like the documentation's example: every result null, the
 // identity and Extra empty.
-func (f *flow) enhancedText(c *call) *faceid.DetectInfoText {
+func (f *flow) enhancedText() *faceid.DetectInfoText {
 	t := &faceid.DetectInfoText{IdCard: str(""), Name: str(""), Extra: str(deref(f.rec.extra)), LivenessDetail: []*faceid.DetectDetail{}}
 	if !f.done() {
 		return t
@@ -276,7 +275,7 @@ func getDetectInfoEnhanced(p *Provider, c *call, r *faceid.GetDetectInfoEnhanced
 		resp.IntentionVerifyType = str(string(f.tok.mode))
 	}
 	if want('1') {
-		resp.Text = f.enhancedText(c)
+		resp.Text = f.enhancedText()
 	}
 	if want('2') {
 		resp.IdCardData = f.idCardData(isTrue(r.IsCutIdCardImage), isTrue(r.IsNeedIdCardAvatar))
@@ -367,6 +366,3 @@ func (f *flow) intention(want func(byte) bool) (*faceid.IntentionVerifyData, *fa
 	}
 	return v, q, a
 }
-
-// chinaTime is the zone Tencent's dates are in.
-var chinaTime = time.FixedZone("CST", 8*3600)

@@ -106,7 +106,8 @@
 // passed are never put in a token; they are kept in memory, per Provider
 // instance, and echoed back only by the instance that issued the token
 // (another instance reports the happy-path or magic identity instead).
-// Memory is swept of flows older than three days.
+// Memory is swept of flows older than three days and capped at 10,000
+// flows.
 //
 // # Not emulated
 //

@@ -96,7 +96,7 @@ func getEidResult(p *Provider, c *call, r *faceid.GetEidResultRequest) (any, err
 		resp.IntentionVerifyType = str(string(f.tok.mode))
 	}
 	if want('1') {
-		resp.Text = f.enhancedText(c)
+		resp.Text = f.enhancedText()
 		resp.Text.IdCard, resp.Text.Name = str(""), str("")
 		for _, d := range resp.Text.LivenessDetail {
 			d.Idcard, d.Name = str(""), str("")

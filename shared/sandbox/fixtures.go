@@ -63,9 +63,11 @@ func tinyJPEG() []byte {
 // emptyWAV is a 44-byte RIFF/WAVE header for 16 kHz mono 16-bit PCM with no
 // samples.
 func emptyWAV() []byte {
-	h := []byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00")
-	return h
+	return []byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00")
 }
+
+// chinaTime is the zone Tencent's dates are in (UTC+8, no DST).
+var chinaTime = time.FixedZone("CST", 8*3600)
 
 // person is an identity as a response reports it.
 type person struct {

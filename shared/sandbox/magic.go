@@ -58,7 +58,8 @@ func MagicMedia(i int) string {
 // values, so the sandbox cannot steer them through an earlier request.
 func MagicNFCToken(i int) string { return fmt.Sprintf("%s%02d", magicTokenPrefix, i%100) }
 
-// magicIndex reads NN out of a magic value; 0 means "not magic".
+// idIndex, mobileIndex, cardIndex, mediaIndex and tokenIndex read NN out
+// of a magic value; 0 means "not a magic value".
 func idIndex(s string) int {
 	if len(s) != 18 || !strings.HasPrefix(s, magicIDPrefix) {
 		return 0

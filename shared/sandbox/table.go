@@ -48,7 +48,8 @@ type Scenario struct {
 	// ResultField is where the outcome shows in the response ("Result",
 	// "ResultCode", "Status", "Text.ErrCode", "DetectInfo.Text.ErrCode";
 	// DetectInfo is a JSON string and the path goes into it), and Result the
-	// value there ("null" for JSON null).
+	// value there ("null" for JSON null). An action without a result field
+	// (DetectAIFakeFaces) has Result and no ResultField.
 	ResultField string `json:"resultField,omitempty"`
 	Result      string `json:"result,omitempty"`
 	// ErrorCode is set when the answer is an API error (Response.Error).
@@ -189,8 +190,11 @@ func (s Scenario) withOutcome(a *faceid.Action, o outcome) Scenario {
 		s.ErrorCode = o.Code
 		return s
 	}
+	// An action without a result field (DetectAIFakeFaces) still has a
+	// documented result code; Result names it and ResultField stays empty.
+	s.Result = o.Code
 	if a.ResultField != "" {
-		s.ResultField, s.Result, s.DescriptionField = a.ResultField, o.Code, descriptionField(a)
+		s.ResultField, s.DescriptionField = a.ResultField, descriptionField(a)
 	}
 	if vs, ok := variantSets[a.Name]; ok {
 		if v := variant(a.Name, o); v != "" {
@@ -228,7 +232,9 @@ func planScenarios(a *faceid.Action, pl *plan, keep func(outcome) bool) []Scenar
 			s.Value, _ = getString(req, s.Field)
 		}
 		if a.Name == "PhoneVerification" && o.Code == "-4" {
-			setValue(req, "VerifyMode", "1") // ResultDetail comes only with the detailed mode
+			// ResultDetail comes only with the detailed mode.
+			setValue(req, "VerifyMode", "1")
+			note = joinNotes(note, `With VerifyMode "1" (详版).`)
 		}
 		s.Request = reqJSON(req)
 		s = s.withOutcome(a, o)
@@ -242,7 +248,7 @@ func planScenarios(a *faceid.Action, pl *plan, keep func(outcome) bool) []Scenar
 		req := happyRequest(a.Name)
 		setValue(req, lc.field, lc.example)
 		s := Scenario{Action: a.Name, Field: lc.field, Value: lc.example, Request: reqJSON(req), ReachedBy: ReachedByInvalid,
-			Notes: "Answered by our precheck before any provider call; the sandbox answers the same."}
+			Notes: "Invalid input: the gateway's precheck answers it before any provider call; the sandbox answers it the same way."}
 		out = append(out, s.withOutcome(a, outcome{Code: lc.code, Description: lc.description, Error: lc.asError}))
 	}
 	for _, r := range pl.notEmulated {
@@ -470,6 +476,8 @@ func (s Scenario) outcome() string {
 		parts = append(parts, "error `"+s.ErrorCode+"`")
 	case s.ResultField != "":
 		parts = append(parts, "`"+s.ResultField+"` = `"+s.Result+"`")
+	case s.Result != "":
+		parts = append(parts, "result `"+s.Result+"`")
 	default:
 		parts = append(parts, "success")
 	}

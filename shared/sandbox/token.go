@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,8 +109,13 @@ type questionAnswer struct{ question, answer string }
 
 // pruneEvery bounds the cost of forgetting old flows: the map is swept once
 // per that many new flows, dropping those whose results can no longer be
-// pulled, so a long-running local server does not grow without limit.
-const pruneEvery = 256
+// pulled. maxFlows caps what is left, so a busy long-running server cannot
+// grow without limit; a flow forgotten early still answers from its token,
+// only without the caller's name and Extra.
+const (
+	pruneEvery = 256
+	maxFlows   = 10000
+)
 
 func (p *Provider) remember(tok string, rec *flowRecord) {
 	p.mu.Lock()
@@ -121,7 +127,7 @@ func (p *Provider) remember(tok string, rec *flowRecord) {
 	p.added = 0
 	cutoff := rec.issued.Add(-resultTTL - time.Hour)
 	for k, r := range p.flows {
-		if r.issued.Before(cutoff) {
+		if r.issued.Before(cutoff) || len(p.flows) > maxFlows {
 			delete(p.flows, k)
 		}
 	}
@@ -148,20 +154,11 @@ func (c *call) issue(kind string, outcome int, mode byte, rule uint32) string {
 // action's documented error codes for the two failures.
 func (c *call) redeem(s string, ttl time.Duration, unknown, expired string, kinds ...string) (token, error) {
 	t, ok := parseToken(s)
-	if !ok || !contains(kinds, t.kind) {
+	if !ok || !slices.Contains(kinds, t.kind) {
 		return token{}, c.failCode(unknown, "the token was not issued by the sandbox, or was mistyped")
 	}
 	if !c.now.Before(t.issued.Add(ttl)) {
 		return token{}, c.failCode(expired, "the token is older than "+ttl.String())
 	}
 	return t, nil
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
