@@ -425,4 +425,3 @@ func billScenarios(a *faceid.Action) []Scenario {
 		ErrorCode: "InvalidParameter", Description: errorDescription("InvalidParameter"), ReachedBy: ReachedByInvalid,
 		Notes: "Date must be YYYY-MM-DD, within the last 365 days."})
 }
-
