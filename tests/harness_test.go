@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/idverify/idverify/tests/runtimes"
 )
 
 // binDir holds binaries built once per test run.
@@ -32,6 +34,7 @@ func TestMain(m *testing.M) {
 	binDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
+	runtimes.Cleanup()
 	os.Exit(code)
 }
 
@@ -141,4 +144,15 @@ func execCommand(bin string, env ...string) *exec.Cmd {
 	cmd := exec.Command(bin)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}, env...)
 	return cmd
+}
+
+// jsonLines keeps the structured log lines of a process's output.
+func jsonLines(out string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "{") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }

@@ -57,8 +57,13 @@ func Build(getenv func(string) string, actions []string, log *slog.Logger) (*gat
 			return nil, "", fmt.Errorf("tencent provider: %w", err)
 		}
 	}
+	auth, err := authenticator(getenv, mode)
+	if err != nil {
+		return nil, "", err
+	}
 	g, err := gateway.New(gateway.Options{
 		Service:   &service.Service{Provider: p},
+		Auth:      auth,
 		Actions:   actions,
 		Mode:      mode,
 		Scenarios: func() any { return sb.Scenarios() },

@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 	"strings"
+
+	"github.com/idverify/idverify/shared/gateway"
 )
 
 // Modes a function can run in.
@@ -36,4 +38,25 @@ func chooseMode(env, mode string, haveCredentials bool) (string, error) {
 	default:
 		return "", fmt.Errorf("IDV_MODE=%q is not a mode: use sandbox or live", mode)
 	}
+}
+
+// authenticator picks the caller policy. Without configured callers only
+// loopback is served; IDV_SANDBOX_OPEN=true opens a sandbox deployment to
+// anyone (nothing real is verified or billed there) and is refused elsewhere.
+func authenticator(getenv func(string) string, mode string) (gateway.Authenticator, error) {
+	open := strings.TrimSpace(getenv("IDV_SANDBOX_OPEN"))
+	switch strings.ToLower(open) {
+	case "", "false", "0":
+		return gateway.LoopbackOnly{}, nil
+	case "true", "1":
+	default:
+		return nil, fmt.Errorf("IDV_SANDBOX_OPEN=%q: use true or false", open)
+	}
+	if mode != ModeSandbox {
+		return nil, fmt.Errorf("IDV_SANDBOX_OPEN=true is only allowed in sandbox mode: it would let anyone call the paid provider")
+	}
+	if strings.EqualFold(getenv("IDV_ENV"), "production") {
+		return nil, fmt.Errorf("IDV_SANDBOX_OPEN=true is refused with IDV_ENV=production")
+	}
+	return gateway.SandboxOpen{}, nil
 }

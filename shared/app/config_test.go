@@ -3,6 +3,8 @@ package app
 import (
 	"strings"
 	"testing"
+
+	"github.com/idverify/idverify/shared/gateway"
 )
 
 func TestChooseMode(t *testing.T) {
@@ -32,6 +34,35 @@ func TestChooseMode(t *testing.T) {
 		}
 		if err != nil || got != c.want {
 			t.Errorf("chooseMode(%q,%q,%v) = %q, %v; want %q", c.env, c.mode, c.creds, got, err, c.want)
+		}
+	}
+}
+
+func TestAuthenticator(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	if a, err := authenticator(env(), ModeLive); err != nil || a != (gateway.LoopbackOnly{}) {
+		t.Fatalf("default: %v %v", a, err)
+	}
+	if a, err := authenticator(env("IDV_SANDBOX_OPEN", "true"), ModeSandbox); err != nil || a != (gateway.SandboxOpen{}) {
+		t.Fatalf("open sandbox: %v %v", a, err)
+	}
+	for _, c := range []struct {
+		env  func(string) string
+		mode string
+		want string
+	}{
+		{env("IDV_SANDBOX_OPEN", "true"), ModeLive, "only allowed in sandbox mode"},
+		{env("IDV_SANDBOX_OPEN", "true", "IDV_ENV", "production"), ModeSandbox, "refused with IDV_ENV=production"},
+		{env("IDV_SANDBOX_OPEN", "yes please"), ModeSandbox, "use true or false"},
+	} {
+		if _, err := authenticator(c.env, c.mode); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.mode, err, c.want)
 		}
 	}
 }
