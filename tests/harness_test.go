@@ -156,3 +156,5 @@ func jsonLines(out string) string {
 	}
 	return b.String()
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -55,8 +55,8 @@ func Check(a *faceid.Action, params []byte) (req any, local *Local, err error) {
 			return nil, nil, errs.E(errs.Invalid, "InvalidParameterValue", "field %s: %s", name, ruleText(err))
 		}
 	}
-	if err := checkSpecial(a, v); err != nil {
-		return nil, nil, err
+	if local, err := checkSpecial(a, v); local != nil || err != nil {
+		return nil, local, err
 	}
 	return req, nil, nil
 }

@@ -36,7 +36,7 @@ func TestLocalResultCodes(t *testing.T) {
 		"PhoneVerificationCMCC":         {classID: "-7", className: "-8", classMobile: "-6"},
 		"PhoneVerificationCTCC":         {classID: "-7", className: "-8", classMobile: "-6"},
 		"PhoneVerificationCUCC":         {classID: "-7", className: "-8", classMobile: "-6"},
-		"EncryptedPhoneVerification":    {classID: "-7"},
+		"EncryptedPhoneVerification":    {classID: "-7", classParam: "-8"},
 		"MinorsVerification":            {classID: "-4", className: "-5"},
 		"MobileStatus":                  {classMobile: "-2"},
 		"MobileNetworkTimeVerification": {classMobile: "-1"},
@@ -46,7 +46,7 @@ func TestLocalResultCodes(t *testing.T) {
 	}
 	for action, classes := range want {
 		a := mustAction(t, action)
-		for _, c := range []class{classID, className, classMobile, classBankCard, classValidity} {
+		for _, c := range []class{classID, className, classMobile, classBankCard, classValidity, classParam} {
 			got, ok := localCode(a, c)
 			if w, expect := classes[c]; expect {
 				if !ok || got.Code != w {
@@ -93,8 +93,10 @@ func TestCheck(t *testing.T) {
 		{"encrypted fields skip format", "IdCardVerification", `{"IdCard":"q83v","Name":"q83v","Encryption":{"EncryptList":["IdCard","Name"],"CiphertextBlob":"x","Iv":"y"}}`, "", "", ""},
 		{"legacy encrypt list", "PhoneVerification", `{"IdCard":"q83v","Name":"张三","Phone":"13800138000","EncryptList":["IdCard"],"CiphertextBlob":"x","Iv":"y"}`, "", "", ""},
 		{"hash mode ok", "EncryptedPhoneVerification", `{"IdCard":"` + strings.Repeat("a", 32) + `","Name":"` + strings.Repeat("b", 32) + `","Phone":"` + strings.Repeat("c", 32) + `","EncryptionMode":"1"}`, "", "", ""},
-		{"hash mode wrong length", "EncryptedPhoneVerification", `{"IdCard":"abc","Name":"` + strings.Repeat("b", 32) + `","Phone":"` + strings.Repeat("c", 32) + `","EncryptionMode":"1"}`, "", "InvalidParameterValue", "IdCard"},
-		{"hash mode unknown", "EncryptedPhoneVerification", `{"IdCard":"a","Name":"b","Phone":"c","EncryptionMode":"9"}`, "", "InvalidParameterValue", "EncryptionMode"},
+		{"hash mode wrong length is -8", "EncryptedPhoneVerification", `{"IdCard":"abc","Name":"` + strings.Repeat("b", 32) + `","Phone":"` + strings.Repeat("c", 32) + `","EncryptionMode":"1"}`, "-8", "", ""},
+		{"hash mode unknown is -8", "EncryptedPhoneVerification", `{"IdCard":"a","Name":"b","Phone":"c","EncryptionMode":"9"}`, "-8", "", ""},
+		{"face action bad id", "ImageRecognitionV2", `{"IdCard":"` + badCheck + `","Name":"张三","ImageBase64":"` + img + `"}`, "FailedOperation.IdFormatError", "", ""},
+		{"face action bad name", "LivenessRecognition", `{"IdCard":"` + goodID + `","Name":"张3","LivenessType":"SILENT"}`, "FailedOperation.NameFormatError", "", ""},
 		{"plain mode validates id", "EncryptedPhoneVerification", `{"IdCard":"` + badCheck + `","Name":"张三","Phone":"13800138000","EncryptionMode":"0"}`, "-7", "", ""},
 		{"empty request action", "GetLiveCode", ``, "", "", ""},
 		{"empty request rejects fields", "GetLiveCode", `{"X":1}`, "", "UnknownParameter", `"X"`},

@@ -2,6 +2,7 @@ package precheck
 
 import (
 	"encoding/hex"
+	"fmt"
 	"reflect"
 	"strings"
 
@@ -20,6 +21,7 @@ const (
 	classMobile
 	classBankCard
 	classValidity
+	classParam // a malformed parameter the action reports as a generic "参数错误"
 )
 
 type rule struct {
@@ -54,9 +56,21 @@ var classWords = map[class]struct{ subject, anyOf []string }{
 	classMobile:   {[]string{"手机号"}, []string{"不合法", "格式不正确"}},
 	classBankCard: {[]string{"银行卡号格式"}, nil},
 	classValidity: {[]string{"非法有效期"}, nil},
+	classParam:    {[]string{"参数错误"}, nil},
+}
+
+// faceCodes are the free codes face-comparison actions (whose Result holds
+// "Success" or a FailedOperation code) give for a malformed identity.
+var faceCodes = map[class]string{
+	classID:   "FailedOperation.IdFormatError",
+	className: "FailedOperation.NameFormatError",
 }
 
 func localCode(a *faceid.Action, c class) (faceid.ResultCode, bool) {
+	if code, ok := faceCodes[c]; ok && a.ResultField == "Result" && hasErrorCode(a, code) {
+		desc, _ := faceid.ErrorDescription(code)
+		return faceid.ResultCode{Code: code, Description: desc}, true
+	}
 	w, ok := classWords[c]
 	if !ok {
 		return faceid.ResultCode{}, false
@@ -70,6 +84,15 @@ func localCode(a *faceid.Action, c class) (faceid.ResultCode, bool) {
 		}
 	}
 	return faceid.ResultCode{}, false
+}
+
+func hasErrorCode(a *faceid.Action, code string) bool {
+	for _, c := range a.ErrorCodes {
+		if c == code {
+			return true
+		}
+	}
+	return false
 }
 
 func containsAll(s string, subs []string) bool {
@@ -93,22 +116,29 @@ func containsAny(s string, subs []string) bool {
 // hashLen is the hex length of each EncryptedPhoneVerification mode.
 var hashLen = map[string]int{"1": 32, "2": 64, "3": 64}
 
-// checkSpecial holds the few rules that involve more than one field.
-func checkSpecial(a *faceid.Action, v reflect.Value) error {
-	if mode, ok := stringField(v.FieldByName("EncryptionMode")); ok {
-		if mode == "0" {
-			return nil
+// checkSpecial holds the few rules that involve more than one field. A
+// failure is answered with the action's generic "参数错误" code where it has
+// one, else as InvalidParameterValue.
+func checkSpecial(a *faceid.Action, v reflect.Value) (*Local, error) {
+	fail := func(field, rule string) (*Local, error) {
+		if code, ok := localCode(a, classParam); ok {
+			return &Local{Code: code, Field: field, Rule: rule, ResultField: a.ResultField}, nil
 		}
-		n, known := hashLen[mode]
-		if !known {
-			return errs.E(errs.Invalid, "InvalidParameterValue", "field EncryptionMode must be 0 (plain), 1 (MD5), 2 (SHA256) or 3 (SM3)")
-		}
-		for _, f := range []string{"IdCard", "Name", "Phone"} {
-			s, _ := stringField(v.FieldByName(f))
-			if _, err := hex.DecodeString(s); err != nil || len(s) != n {
-				return errs.E(errs.Invalid, "InvalidParameterValue", "field %s must be a %d-character hex digest for EncryptionMode %s", f, n, mode)
-			}
+		return nil, errs.E(errs.Invalid, "InvalidParameterValue", "field %s %s", field, rule)
+	}
+	mode, ok := stringField(v.FieldByName("EncryptionMode"))
+	if !ok || mode == "0" {
+		return nil, nil
+	}
+	n, known := hashLen[mode]
+	if !known {
+		return fail("EncryptionMode", "must be 0 (plain), 1 (MD5), 2 (SHA256) or 3 (SM3)")
+	}
+	for _, f := range []string{"IdCard", "Name", "Phone"} {
+		s, _ := stringField(v.FieldByName(f))
+		if _, err := hex.DecodeString(s); err != nil || len(s) != n {
+			return fail(f, fmt.Sprintf("must be a %d-character hex digest for EncryptionMode %s", n, mode))
 		}
 	}
-	return nil
+	return nil, nil
 }
