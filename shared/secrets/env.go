@@ -23,6 +23,11 @@ const (
 	DefaultTimeout = 5 * time.Second // IDV_SECRET_TIMEOUT
 )
 
+// DefaultSecretVars are the variables idverify itself knows to hold secrets:
+// the FaceID SecretKey and the callers' keys. Pass them (plus any provider
+// secrets a deployment adds) as Options.Secret.
+var DefaultSecretVars = []string{"TENCENTCLOUD_SECRET_KEY", "IDV_CALLERS"}
+
 // Options configures Load and Check. The zero value works: it reads the
 // process environment.
 type Options struct {
@@ -91,9 +96,17 @@ func (o Options) settings() (*settings, error) {
 	if s.resolver == nil {
 		s.resolver = NewResolver(s.getenv)
 	}
-	s.production = o.Production || strings.EqualFold(strings.TrimSpace(s.getenv("IDV_ENV")), "production")
+	// Settings come from the environment being loaded, which is where the
+	// function's configuration is; the live environment is the fallback.
+	setting := func(k string) string {
+		if v, ok := s.environ[k]; ok {
+			return v
+		}
+		return s.getenv(k)
+	}
+	s.production = o.Production || strings.EqualFold(strings.TrimSpace(setting("IDV_ENV")), "production")
 	s.secret = slices.Clone(o.Secret)
-	for _, n := range strings.Split(s.getenv("IDV_SECRET_VARS"), ",") {
+	for _, n := range strings.Split(setting("IDV_SECRET_VARS"), ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			s.secret = append(s.secret, n)
 		}
@@ -102,16 +115,16 @@ func (o Options) settings() (*settings, error) {
 	s.secret = slices.Compact(s.secret)
 
 	var err error
-	if s.ttl, err = duration(o.TTL, s.getenv, "IDV_SECRET_TTL", DefaultTTL); err != nil {
+	if s.ttl, err = duration(o.TTL, setting, "IDV_SECRET_TTL", DefaultTTL); err != nil {
 		return nil, err
 	}
-	if s.maxAge, err = duration(o.MaxAge, s.getenv, "IDV_SECRET_MAX_AGE", DefaultMaxAge); err != nil {
+	if s.maxAge, err = duration(o.MaxAge, setting, "IDV_SECRET_MAX_AGE", DefaultMaxAge); err != nil {
 		return nil, err
 	}
-	if s.retry, err = duration(o.RetryAfter, s.getenv, "IDV_SECRET_RETRY", DefaultRetryAfter); err != nil {
+	if s.retry, err = duration(o.RetryAfter, setting, "IDV_SECRET_RETRY", DefaultRetryAfter); err != nil {
 		return nil, err
 	}
-	if s.timeout, err = duration(o.Timeout, s.getenv, "IDV_SECRET_TIMEOUT", DefaultTimeout); err != nil {
+	if s.timeout, err = duration(o.Timeout, setting, "IDV_SECRET_TIMEOUT", DefaultTimeout); err != nil {
 		return nil, err
 	}
 	if s.maxAge < s.ttl {

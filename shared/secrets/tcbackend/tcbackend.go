@@ -227,7 +227,11 @@ func classify(err error, op string) error {
 		e.Class, e.Detail = secrets.Timeout, op+": no answer in time"
 	case strings.HasPrefix(code, "AuthFailure"), strings.HasPrefix(code, "UnauthorizedOperation"),
 		strings.HasPrefix(code, "OperationDenied"):
-		e.Class, e.Detail = secrets.AccessDenied, op+": refused; the role needs QcloudKMS/QcloudSSM read access (or a CAM policy on this key or secret), and valid credentials"
+		need := "kms:Decrypt on the key"
+		if strings.HasPrefix(op, SSMService) {
+			need = "ssm:GetSecretValue on the secret"
+		}
+		e.Class, e.Detail = secrets.AccessDenied, op+": refused; the role needs "+need+" and valid credentials"
 	case code == "ResourceUnavailable.CmkNotFound", strings.HasPrefix(code, "ResourceNotFound"):
 		e.Class, e.Detail = secrets.NotFound, op+": no such key, secret or version (check the region)"
 	case strings.HasPrefix(code, "ResourceUnavailable"):

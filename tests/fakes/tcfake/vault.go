@@ -20,8 +20,8 @@ var blobMagic = []byte("TCFAKE01")
 
 type kmsKey struct {
 	id, region string
-	material []byte
-	enabled  bool
+	material   []byte
+	enabled    bool
 }
 
 func newKey(id, region string) *kmsKey {
