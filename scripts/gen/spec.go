@@ -32,10 +32,10 @@ type specAction struct {
 }
 
 type gateway struct {
-	QPS        int              `json:"default_rate_limit_qps"`
-	Billing    *billing         `json:"billing"`
-	SizeLimits []sizeLimit      `json:"size_limits"`
-	ErrorCodes []string         `json:"possible_error_codes"`
+	QPS        int         `json:"default_rate_limit_qps"`
+	Billing    *billing    `json:"billing"`
+	SizeLimits []sizeLimit `json:"size_limits"`
+	ErrorCodes []string    `json:"possible_error_codes"`
 }
 
 type billing struct {
