@@ -98,6 +98,7 @@ func generate(root string) (map[string][]byte, error) {
 	for p, c := range genFunctions(s) {
 		src[p] = c
 	}
+	genDeploy(s, src)
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		return nil, err
