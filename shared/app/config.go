@@ -13,18 +13,24 @@ const (
 	ModeLive    = "live"
 )
 
+// ChooseMode decides between a live provider and the sandbox for env.
+// hint names the credentials the live provider needs, for the error.
+func ChooseMode(env *Env, haveCredentials bool, hint string) (string, error) {
+	return chooseMode(env.Getenv("IDV_ENV"), env.Getenv("IDV_MODE"), haveCredentials, hint)
+}
+
 // chooseMode decides between the live provider and the sandbox. The sandbox
 // is the default only where nothing says otherwise: with IDV_ENV=production it
 // must be asked for by name, so a deployment whose credentials went missing
 // fails at start instead of answering emulated results as if they were real.
-func chooseMode(env, mode string, haveCredentials bool) (string, error) {
+func chooseMode(env, mode string, haveCredentials bool, hint string) (string, error) {
 	production := strings.EqualFold(env, "production")
 	switch strings.ToLower(strings.TrimSpace(mode)) {
 	case ModeSandbox:
 		return ModeSandbox, nil
 	case ModeLive:
 		if !haveCredentials {
-			return "", fmt.Errorf("IDV_MODE=live but no provider credentials are configured: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or run with an SCF role)")
+			return "", fmt.Errorf("IDV_MODE=live but no provider credentials are configured: %s", hint)
 		}
 		return ModeLive, nil
 	case "":
@@ -38,6 +44,11 @@ func chooseMode(env, mode string, haveCredentials bool) (string, error) {
 	default:
 		return "", fmt.Errorf("IDV_MODE=%q is not a mode: use sandbox or live", mode)
 	}
+}
+
+// Authenticator picks the caller policy of a function running in mode.
+func Authenticator(env *Env, mode string) (gateway.Authenticator, error) {
+	return authenticator(env.Getenv, mode)
 }
 
 // authenticator picks the caller policy. Without configured callers only

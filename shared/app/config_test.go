@@ -25,7 +25,7 @@ func TestChooseMode(t *testing.T) {
 		{"", "fake", true, "", "is not a mode"},
 	}
 	for _, c := range cases {
-		got, err := chooseMode(c.env, c.mode, c.creds)
+		got, err := chooseMode(c.env, c.mode, c.creds, "set KEYS")
 		if c.errHas != "" {
 			if err == nil || !strings.Contains(err.Error(), c.errHas) {
 				t.Errorf("chooseMode(%q,%q,%v) error = %v, want it to mention %q", c.env, c.mode, c.creds, err, c.errHas)
