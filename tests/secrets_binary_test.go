@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	faceidfake "github.com/idverify/idverify/tests/fakes/faceid"
 	"github.com/idverify/idverify/tests/fakes/awsfake"
+	faceidfake "github.com/idverify/idverify/tests/fakes/faceid"
 )
 
 const secretsBinaryBody = `{"IdCard":"110101199003074477","Name":"张三"}`
