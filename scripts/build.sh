@@ -18,7 +18,11 @@
 # Lambda builds leave out the Tencent secrets backend (-tags idv_no_tencent),
 # SCF builds leave out the AWS one (-tags idv_no_aws): see shared/secrets/backends.
 # The tag lambda.norpc drops aws-lambda-go's legacy go1.x RPC mode everywhere
-# (SCF's Go1 protocol is implemented separately in shared/runtime).
+# (SCF's Go1 protocol is implemented separately in shared/runtime, and linked
+# only with SCF_GO1=1: it is net/rpc, whose html/template import turns off the
+# linker's dead-method elimination and adds ~8 MB to every binary; Custom
+# Runtime and Web functions do not need it).
+#   SCF_GO1=1 scripts/build.sh --platform scf   SCF binaries that also speak Go1
 #
 # Output (dist/ is not committed):
 #   dist/bin/<platform>_<arch>/<fn>     the binaries
@@ -164,7 +168,7 @@ build_one() {
   local bin="$DIST/bin/${platform}_$arch/$name" tags
   case "$platform" in
     lambda) tags=lambda.norpc,idv_no_tencent ;;
-    scf) tags=lambda.norpc,idv_no_aws ;;
+    scf) tags=lambda.norpc,idv_no_aws${SCF_GO1:+,idv_scfgo1} ;;
   esac
   printf '[%*d/%d] %-34s %-6s linux/%s\n' "$width" "$n" "$total" "$name" "$platform" "$arch"
   mkdir -p "$(dirname "$bin")"

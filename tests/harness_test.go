@@ -45,7 +45,7 @@ func buildBinary(t *testing.T, name string) string {
 	out := filepath.Join(binDir, name)
 	once, _ := binOnce.LoadOrStore(name, new(sync.Once))
 	once.(*sync.Once).Do(func() {
-		cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", out, "./functions/"+name)
+		cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc,idv_scfgo1", "-o", out, "./functions/"+name)
 		cmd.Dir = ".."
 		if b, err := cmd.CombinedOutput(); err != nil {
 			binErr.Store(name, fmt.Errorf("go build %s: %v\n%s", name, err, b))

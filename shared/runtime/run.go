@@ -17,7 +17,6 @@ import (
 	"github.com/idverify/idverify/shared/runtime/dispatch"
 	"github.com/idverify/idverify/shared/runtime/httpserver"
 	"github.com/idverify/idverify/shared/runtime/scfcustom"
-	"github.com/idverify/idverify/shared/runtime/scfgo1"
 )
 
 // Run detects the platform (see Detect for the precedence) and serves h on
@@ -47,11 +46,7 @@ func RunMode(ctx context.Context, mode Mode, h gateway.Handler, opts Options) er
 	case ModeSCFCustom:
 		return scfcustom.Run(ctx, os.Getenv("SCF_RUNTIME_API"), os.Getenv("SCF_RUNTIME_API_PORT"), h, log)
 	case ModeSCFGo1:
-		lis, err := scfgo1.Listen(os.Getenv("_LAMBDA_SERVER_PORT"))
-		if err != nil {
-			return fmt.Errorf("scf go1: %w", err)
-		}
-		return scfgo1.Serve(ctx, lis, h, log)
+		return serveGo1(ctx, h, log)
 	case ModeSCFWeb:
 		return httpserver.Serve(ctx, h, httpConfig(opts, ModeSCFWeb, webAddr(), nil))
 	case ModeLocal:

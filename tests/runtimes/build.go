@@ -12,7 +12,7 @@ import (
 
 // Build compiles pkg (an import path, or a path relative to the module root
 // such as "./functions/all") the way deployments build it: static, with
-// -tags lambda.norpc. The binary lives in a directory shared by the whole
+// -tags lambda.norpc,idv_scfgo1 (every protocol linked). The binary lives in a directory shared by the whole
 // test process (each package is built once) and removed by Cleanup.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
@@ -58,7 +58,7 @@ func BuildTo(bin, pkg string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, pkg)
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc,idv_scfgo1", "-trimpath", "-o", bin, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
