@@ -12,6 +12,10 @@ type Caller struct {
 	ID string
 	// Test callers are always served by the sandbox, like a test-mode key.
 	Test bool
+	// Rate is the caller's own limit in requests per second (0: none), a
+	// token bucket holding up to Burst requests.
+	Rate  float64
+	Burst int
 }
 
 // Authenticator decides who is calling an HTTP surface.
