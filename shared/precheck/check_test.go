@@ -60,7 +60,8 @@ func TestLocalResultCodes(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	big := base64.StdEncoding.EncodeToString(make([]byte, 3<<20)) // > 3M encoded
+	// 4 characters over ImageRecognitionV2's 3M field limit, well under its body cap.
+	big := base64.StdEncoding.EncodeToString(make([]byte, (3<<20)/4*3+3))
 	img := base64.StdEncoding.EncodeToString([]byte("jpeg bytes"))
 	cases := []struct {
 		name, action, body string
@@ -75,6 +76,13 @@ func TestCheck(t *testing.T) {
 		{"missing field", "IdCardVerification", `{"Name":"张三"}`, "", "MissingParameter", "IdCard"},
 		{"empty required", "IdCardVerification", `{"IdCard":"","Name":"张三"}`, "", "InvalidParameterValue", "IdCard"},
 		{"unknown field", "IdCardVerification", `{"IdCard":"` + goodID + `","Name":"张三","Nme":"x"}`, "", "UnknownParameter", `"Nme"`},
+		{"unknown nested field", "IdCardVerification", `{"IdCard":"` + goodID + `","Name":"张三","Encryption":{"Ivv":"x"}}`, "", "UnknownParameter", `"Encryption.Ivv"`},
+		{"unknown field in array element", "DetectAuth", `{"RuleId":"0","IntentionQuestions":[{"Question":"q"},{"Answer":["a"]}]}`, "", "UnknownParameter", `"IntentionQuestions[1].Answer"`},
+		{"case-insensitive match is unknown", "IdCardVerification", `{"idcard":"` + goodID + `","Name":"张三"}`, "", "UnknownParameter", `did you mean "IdCard"`},
+		{"duplicate key", "IdCardVerification", `{"IdCard":"` + goodID + `","Name":"张三","IdCard":"1"}`, "", "InvalidParameter", `"IdCard" appears more than once`},
+		{"duplicate nested key", "IdCardVerification", `{"IdCard":"` + goodID + `","Name":"张三","Encryption":{"Iv":"a","Iv":"b"}}`, "", "InvalidParameter", `"Encryption.Iv" appears more than once`},
+		{"escaped duplicate key", "IdCardVerification", `{"IdCard":"` + goodID + `","Name":"张三","Id\u0043ard":"1"}`, "", "InvalidParameter", "more than once"},
+		{"number out of range", "GetWeChatBillDetails", `{"Date":"2026-11-01","Cursor":1e999}`, "", "InvalidParameterValue", "Cursor"},
 		{"wrong type", "IdCardVerification", `{"IdCard":18,"Name":"张三"}`, "", "InvalidParameterValue", "IdCard must be a string"},
 		{"not json", "IdCardVerification", `{"IdCard":`, "", "InvalidParameter", "truncated"},
 		{"syntax", "IdCardVerification", `{"IdCard" "x"}`, "", "InvalidParameter", "not valid JSON"},

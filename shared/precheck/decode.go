@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -18,8 +19,14 @@ import (
 	"github.com/idverify/idverify/shared/faceid"
 )
 
-// decode reads params strictly into the action's request model.
+// decode reads params strictly into the action's request model. The checks
+// go from cheapest to dearest, so that a hostile body costs at most one
+// streaming pass: size, UTF-8, shape (depth, value count, unknown and
+// duplicate keys), and only then the full decode.
 func decode(a *faceid.Action, params []byte) (any, error) {
+	if err := checkSize(a, params); err != nil {
+		return nil, err
+	}
 	if !utf8.Valid(params) {
 		return nil, errs.E(errs.Invalid, "InvalidParameter", "request body is not valid UTF-8")
 	}
@@ -27,6 +34,9 @@ func decode(a *faceid.Action, params []byte) (any, error) {
 		params = []byte("{}")
 	}
 	req := a.NewRequest()
+	if err := checkShape(reflect.TypeOf(req), params); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(params))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(req); err != nil {
