@@ -1,0 +1,295 @@
+package callers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+
+	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/gateway"
+	"github.com/idverify/idverify/shared/runtime/httpserver"
+	"github.com/idverify/idverify/shared/sandbox"
+	"github.com/idverify/idverify/shared/service"
+)
+
+const (
+	webKey     = "idvk_web_0123456789abcdefghijklmnopqrstuv"
+	phoneKey   = "idvk_phone_0123456789abcdefghijklmnopqrst"
+	partnerID  = "AKIDpartner0001"
+	partnerKey = "partner-secret-key-0123456789"
+	narrowID   = "AKIDnarrow0001"
+	narrowKey  = "narrow-secret-key-0123456789"
+)
+
+// testConfig has an API-key caller for IdCardVerification, one for
+// PhoneVerification only, a test key pair for everything and a key pair
+// for PhoneVerification only.
+func testConfig() string {
+	return `[
+ {"id":"web","keySha256":"` + hashHex(webKey) + `","actions":["IdCardVerification","faceAdv"],"rate":{"perSecond":10,"burst":20}},
+ {"id":"phone","keySha256":"` + hashHex(phoneKey) + `","actions":["PhoneVerification"]},
+ {"id":"partner","secretId":"` + partnerID + `","secretKey":"` + partnerKey + `","actions":["*"],"test":true},
+ {"id":"narrow","secretId":"` + narrowID + `","secretKey":"` + narrowKey + `","actions":["PhoneVerification"]}]`
+}
+
+func testSet(t testing.TB) *Set {
+	t.Helper()
+	s, err := Load(context.Background(), []byte(testConfig()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func bearerReq(auth ...string) *gateway.Request {
+	h := http.Header{}
+	for _, a := range auth {
+		h.Add("Authorization", a)
+	}
+	return &gateway.Request{Method: http.MethodPost, Path: "/v1/faceid/IdCardVerification", Header: h, SourceIP: "127.0.0.1"}
+}
+
+func wantErr(t *testing.T, err error, kind errs.Kind, code string) {
+	t.Helper()
+	e := errs.As(err)
+	if err == nil || e.Kind != kind || e.Code != code {
+		t.Fatalf("error = %v (kind %v), want %v %s", err, errs.KindOf(err), kind, code)
+	}
+}
+
+func TestBearer(t *testing.T) {
+	s := testSet(t)
+	ctx := context.Background()
+
+	c, err := s.Authenticate(ctx, bearerReq("Bearer "+webKey), "IdCardVerification")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *c != (gateway.Caller{ID: "web", Rate: 10, Burst: 20}) {
+		t.Fatalf("caller = %+v", c)
+	}
+	// The seed-002 contract sends the token bare; the scheme name is
+	// case-insensitive, as RFC 9110 says.
+	for _, h := range []string{webKey, "bearer " + webKey, "Bearer   " + webKey} {
+		if c, err := s.Authenticate(ctx, bearerReq(h), "faceAdv"); err != nil || c.ID != "web" {
+			t.Errorf("%.12q: %v %v", h, c, err)
+		}
+	}
+
+	// Another caller's key authenticates that caller, with its actions.
+	c, err = s.Authenticate(ctx, bearerReq("Bearer "+phoneKey), "PhoneVerification")
+	if err != nil || c.ID != "phone" || c.Rate != 0 {
+		t.Fatalf("phone: %+v %v", c, err)
+	}
+	_, err = s.Authenticate(ctx, bearerReq("Bearer "+phoneKey), "IdCardVerification")
+	wantErr(t, err, errs.Forbidden, CodeUnauthorizedOperation)
+
+	for _, h := range []string{"Bearer " + webKey + "x", "Bearer " + webKey[:len(webKey)-1], "nope", "Bearer " + hashHex(webKey)} {
+		_, err = s.Authenticate(ctx, bearerReq(h), "IdCardVerification")
+		wantErr(t, err, errs.Unauthorized, CodeSecretIDNotFound)
+		if strings.Contains(err.Error(), webKey[5:20]) {
+			t.Errorf("error quotes the key: %v", err)
+		}
+	}
+	for _, hs := range [][]string{nil, {""}, {"Bearer "}, {"Basic dXNlcjpwYXNz"}, {"Bearer " + webKey, "Bearer " + webKey},
+		{"Bearer " + strings.Repeat("k", maxKeyLen+1)}, {"TC3-HMAC-SHA256 garbage"}} {
+		_, err = s.Authenticate(ctx, bearerReq(hs...), "IdCardVerification")
+		wantErr(t, err, errs.Unauthorized, CodeInvalidAuthorization)
+	}
+	// TC3 pairs are not API keys.
+	_, err = s.Authenticate(ctx, bearerReq("Bearer "+partnerKey), "IdCardVerification")
+	wantErr(t, err, errs.Unauthorized, CodeSecretIDNotFound)
+}
+
+// tapHandler runs a gateway and lets a test tamper with or record the
+// request it receives after the client signed it.
+type tapHandler struct {
+	*gateway.Gateway
+	mu     sync.Mutex
+	tamper func(*gateway.Request)
+	last   *gateway.Request
+}
+
+func (h *tapHandler) ServeRequest(ctx context.Context, req *gateway.Request) *gateway.Response {
+	h.mu.Lock()
+	if h.tamper != nil {
+		h.tamper(req)
+	}
+	h.last = req
+	h.mu.Unlock()
+	return h.Gateway.ServeRequest(ctx, req)
+}
+
+func (h *tapHandler) setTamper(f func(*gateway.Request)) {
+	h.mu.Lock()
+	h.tamper = f
+	h.mu.Unlock()
+}
+
+// startGateway serves every FaceID action from the sandbox behind auth.
+func startGateway(t *testing.T, auth gateway.Authenticator) (*httptest.Server, *tapHandler) {
+	t.Helper()
+	g, err := gateway.New(gateway.Options{
+		Service: &service.Service{Provider: sandbox.New(sandbox.Options{})},
+		Auth:    auth, Mode: "sandbox", Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tap := &tapHandler{Gateway: g}
+	srv := httptest.NewServer(httpserver.NewHandler(tap, httpserver.Config{Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(srv.Close)
+	return srv, tap
+}
+
+func sdkClient(srv *httptest.Server, id, key string) *common.Client {
+	cpf := profile.NewClientProfile()
+	cpf.HttpProfile.Endpoint = strings.TrimPrefix(srv.URL, "http://")
+	cpf.HttpProfile.Scheme = "HTTP"
+	cpf.HttpProfile.ReqTimeout = 10
+	return common.NewCommonClient(common.NewCredential(id, key), "ap-guangzhou", cpf)
+}
+
+var idCardParams = map[string]any{"IdCard": "110101199003074477", "Name": "张三"}
+
+// sdkCall calls action with the real Tencent SDK and returns the error
+// code ("" on success) and the result.
+func sdkCall(t *testing.T, c *common.Client, action string, params map[string]any) (string, map[string]any) {
+	t.Helper()
+	req := tchttp.NewCommonRequest("faceid", "2018-03-01", action)
+	if err := req.SetActionParameters(params); err != nil {
+		t.Fatal(err)
+	}
+	resp := tchttp.NewCommonResponse()
+	if err := c.Send(req, resp); err != nil {
+		e, ok := err.(*tcerr.TencentCloudSDKError)
+		if !ok {
+			t.Fatalf("%s: not an API error: %v", action, err)
+		}
+		return e.Code, nil
+	}
+	var env struct{ Response map[string]any }
+	if err := json.Unmarshal(resp.GetBody(), &env); err != nil {
+		t.Fatal(err)
+	}
+	return "", env.Response
+}
+
+func TestTC3WithTencentSDK(t *testing.T) {
+	s := testSet(t)
+	srv, tap := startGateway(t, s)
+
+	code, r := sdkCall(t, sdkClient(srv, partnerID, partnerKey), "IdCardVerification", idCardParams)
+	if code != "" || r["Result"] != "0" {
+		t.Fatalf("signed call: %s %v", code, r)
+	}
+	// What the SDK sent authenticates as the test key pair.
+	tap.mu.Lock()
+	signed := tap.last
+	tap.mu.Unlock()
+	c, err := s.Authenticate(context.Background(), signed, "IdCardVerification")
+	if err != nil || *c != (gateway.Caller{ID: "partner", Test: true}) {
+		t.Fatalf("caller = %+v, %v", c, err)
+	}
+
+	cases := []struct {
+		name    string
+		id, key string
+		action  string
+		want    string
+	}{
+		{"wrong key", partnerID, partnerKey + "x", "IdCardVerification", CodeSignatureFailure},
+		{"unknown secretId", "AKIDnobody0001", partnerKey, "IdCardVerification", CodeSecretIDNotFound},
+		{"another pair's key", narrowID, partnerKey, "PhoneVerification", CodeSignatureFailure},
+		{"action not allowed", narrowID, narrowKey, "IdCardVerification", CodeUnauthorizedOperation},
+	}
+	for _, c := range cases {
+		if code, _ := sdkCall(t, sdkClient(srv, c.id, c.key), c.action, idCardParams); code != c.want {
+			t.Errorf("%s: code %q, want %q", c.name, code, c.want)
+		}
+	}
+	if code, r := sdkCall(t, sdkClient(srv, narrowID, narrowKey), "PhoneVerification",
+		map[string]any{"IdCard": "110101199003074477", "Name": "张三", "Phone": "13800138000"}); code != "" || r["Result"] == nil {
+		t.Errorf("narrow pair on its own action: %s %v", code, r)
+	}
+
+	// A body changed after signing fails, however small the change.
+	tap.setTamper(func(r *gateway.Request) { r.Body = bytes.Replace(r.Body, []byte("4477"), []byte("4478"), 1) })
+	if code, _ := sdkCall(t, sdkClient(srv, partnerID, partnerKey), "IdCardVerification", idCardParams); code != CodeSignatureFailure {
+		t.Errorf("tampered body: code %q", code)
+	}
+	tap.setTamper(nil)
+
+	// A request signed more than five minutes from the server's clock.
+	skewed := testSet(t)
+	skewed.now = func() time.Time { return time.Now().Add(6 * time.Minute) }
+	srv2, _ := startGateway(t, skewed)
+	if code, _ := sdkCall(t, sdkClient(srv2, partnerID, partnerKey), "IdCardVerification", idCardParams); code != CodeSignatureExpire {
+		t.Errorf("expired timestamp: code %q", code)
+	}
+}
+
+// The /v1 surface answers HTTP statuses: 401 without or with a bad key,
+// 403 for an action the caller may not call.
+func TestFaceIDSurfaceStatuses(t *testing.T) {
+	srv, _ := startGateway(t, testSet(t))
+	body := `{"IdCard":"110101199003074477","Name":"张三"}`
+	for _, c := range []struct {
+		auth string
+		want int
+		code string
+	}{
+		{"", 401, CodeInvalidAuthorization},
+		{"Bearer wrong", 401, CodeSecretIDNotFound},
+		{"Bearer " + phoneKey, 403, CodeUnauthorizedOperation},
+		{"Bearer " + webKey, 200, ""},
+		{webKey, 200, ""},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/faceid/IdCardVerification", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var env struct {
+			Response struct{ Error *struct{ Code string } }
+		}
+		_ = json.Unmarshal(b, &env)
+		got := ""
+		if env.Response.Error != nil {
+			got = env.Response.Error.Code
+		}
+		if resp.StatusCode != c.want || got != c.code {
+			t.Errorf("Authorization %.16q: %d %s, want %d %s", c.auth, resp.StatusCode, got, c.want, c.code)
+		}
+	}
+}
+
+func BenchmarkBearer(b *testing.B) {
+	s := testSet(b)
+	req := bearerReq("Bearer " + phoneKey)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := s.Authenticate(ctx, req, "PhoneVerification"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
