@@ -30,7 +30,7 @@ func Main(actions ...string) {
 		if port == "" {
 			port = "8080"
 		}
-		return &Built{Handler: g, Banner: banner(mode, g.ProviderName(), g.Actions(), port)}, nil
+		return &Built{Handler: g, Banner: banner(mode, g.ProviderName(), g.Actions(), port, env.Getenv)}, nil
 	})
 }
 

@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/idverify/idverify/shared/callers"
 	"github.com/idverify/idverify/shared/faceid"
 )
 
 // banner is what the local server prints at start: what runs, where, how to
 // try it, and who may call it.
-func banner(mode, providerName string, actions []string, port string) string {
+func banner(mode, providerName string, actions []string, port string, getenv func(string) string) string {
 	var b strings.Builder
 	what := fmt.Sprintf("%d FaceID actions", len(actions))
 	if len(actions) == 1 {
@@ -23,13 +24,34 @@ func banner(mode, providerName string, actions []string, port string) string {
 		fmt.Fprintf(&b, "  mode:     live (provider %s: every call may be billed)\n", providerName)
 	}
 	fmt.Fprintf(&b, "  url:      http://localhost:%s/v1/faceid/<Action>  and the Tencent API form at http://localhost:%s/\n", port, port)
-	fmt.Fprintf(&b, "  callers:  none configured, so only requests from this machine are accepted\n")
+	callerLine, authFlag := callersBanner(getenv)
+	fmt.Fprintf(&b, "  callers:  %s\n", callerLine)
 	example := exampleAction(actions)
-	fmt.Fprintf(&b, "  try:      curl -s localhost:%s/v1/faceid/%s -d '%s'\n", port, example, exampleBody(example))
+	fmt.Fprintf(&b, "  try:      curl -s localhost:%s/v1/faceid/%s%s -d '%s'\n", port, example, authFlag, exampleBody(example))
 	if mode == ModeSandbox {
 		fmt.Fprintf(&b, "  sandbox:  curl -s localhost:%s/v1/sandbox/scenarios   (magic values for every result code)\n", port)
 	}
 	return b.String()
+}
+
+// callersBanner says who may call, and the curl flag the example needs.
+func callersBanner(getenv func(string) string) (line, curlFlag string) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if raw := strings.TrimSpace(getenv("IDV_CALLERS")); raw != "" {
+		what := "configured in IDV_CALLERS"
+		if set, err := callers.Parse([]byte(raw)); err == nil {
+			ids := set.IDs()
+			what = fmt.Sprintf("%d configured in IDV_CALLERS (%s)", len(ids), strings.Join(ids, ", "))
+		}
+		return what + ": every request needs Authorization: Bearer <key> or a TC3 signature, this machine's too",
+			" -H 'Authorization: Bearer <key>'"
+	}
+	if v := strings.ToLower(strings.TrimSpace(getenv("IDV_SANDBOX_OPEN"))); v == "true" || v == "1" {
+		return "none configured and IDV_SANDBOX_OPEN=true, so anyone may call this sandbox", ""
+	}
+	return "none configured, so only requests from this machine are accepted (go run ./scripts/idvcaller to create one)", ""
 }
 
 func exampleAction(actions []string) string {

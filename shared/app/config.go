@@ -1,9 +1,13 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
+	"github.com/idverify/idverify/shared/callers"
 	"github.com/idverify/idverify/shared/gateway"
 )
 
@@ -48,26 +52,58 @@ func chooseMode(env, mode string, haveCredentials bool, hint string) (string, er
 
 // Authenticator picks the caller policy of a function running in mode.
 func Authenticator(env *Env, mode string) (gateway.Authenticator, error) {
-	return authenticator(env.Getenv, mode)
+	return authenticator(env.Getenv, mode, env.Log)
 }
 
-// authenticator picks the caller policy. Without configured callers only
-// loopback is served; IDV_SANDBOX_OPEN=true opens a sandbox deployment to
-// anyone (nothing real is verified or billed there) and is refused elsewhere.
-func authenticator(getenv func(string) string, mode string) (gateway.Authenticator, error) {
+// createCaller is how to fix a missing IDV_CALLERS, for start errors.
+const createCaller = "create a caller with `go run ./scripts/idvcaller new-key --id <name> --actions <Action,...>` " +
+	"and set IDV_CALLERS to a JSON array of the printed entries (as a secret reference in production; see README \"Callers\")"
+
+// authenticator picks the caller policy. With IDV_CALLERS every request must
+// authenticate, loopback included. Without it only loopback is served, and
+// production refuses to start (nobody could call it). IDV_SANDBOX_OPEN=true
+// opens a sandbox deployment to anyone (nothing real is verified or billed
+// there) and is refused elsewhere.
+func authenticator(getenv func(string) string, mode string, log *slog.Logger) (gateway.Authenticator, error) {
+	production := strings.EqualFold(getenv("IDV_ENV"), "production")
 	open := strings.TrimSpace(getenv("IDV_SANDBOX_OPEN"))
+	var isOpen bool
 	switch strings.ToLower(open) {
 	case "", "false", "0":
-		return gateway.LoopbackOnly{}, nil
 	case "true", "1":
+		isOpen = true
 	default:
 		return nil, fmt.Errorf("IDV_SANDBOX_OPEN=%q: use true or false", open)
+	}
+	if raw := strings.TrimSpace(getenv("IDV_CALLERS")); raw != "" {
+		if isOpen {
+			return nil, fmt.Errorf("IDV_SANDBOX_OPEN=true and IDV_CALLERS are both set: unset IDV_SANDBOX_OPEN to require the configured callers")
+		}
+		// Secret references inside (a caller's secretKey) resolve within
+		// the secrets timeout; a bound on top keeps a hung backend from
+		// stalling the start forever.
+		ctx, cancel := context.WithTimeout(context.Background(), callersLoadTimeout)
+		defer cancel()
+		set, err := callers.Load(ctx, []byte(raw), callers.Options{Getenv: getenv, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("IDV_CALLERS: %w", err)
+		}
+		return set, nil
+	}
+	if !isOpen {
+		if production {
+			return nil, fmt.Errorf("IDV_ENV=production and IDV_CALLERS is not set, so nobody could call this function: %s", createCaller)
+		}
+		return gateway.LoopbackOnly{}, nil
 	}
 	if mode != ModeSandbox {
 		return nil, fmt.Errorf("IDV_SANDBOX_OPEN=true is only allowed in sandbox mode: it would let anyone call the paid provider")
 	}
-	if strings.EqualFold(getenv("IDV_ENV"), "production") {
+	if production {
 		return nil, fmt.Errorf("IDV_SANDBOX_OPEN=true is refused with IDV_ENV=production")
 	}
 	return gateway.SandboxOpen{}, nil
 }
+
+// callersLoadTimeout bounds resolving the callers' key references.
+const callersLoadTimeout = 30 * time.Second

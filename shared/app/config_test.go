@@ -1,9 +1,13 @@
 package app
 
 import (
+	"context"
+	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/idverify/idverify/shared/callers"
+	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
 )
 
@@ -38,6 +42,9 @@ func TestChooseMode(t *testing.T) {
 	}
 }
 
+// callersJSON has one API-key caller whose key is "k".
+const callersJSON = `[{"id":"web","keySha256":"8254c329a92850f6d539dd376f4816ee2764517da5e0235514af433164480d7a","actions":["IdCardVerification"]}]`
+
 func TestAuthenticator(t *testing.T) {
 	env := func(kv ...string) func(string) string {
 		m := map[string]string{}
@@ -46,10 +53,10 @@ func TestAuthenticator(t *testing.T) {
 		}
 		return func(k string) string { return m[k] }
 	}
-	if a, err := authenticator(env(), ModeLive); err != nil || a != (gateway.LoopbackOnly{}) {
+	if a, err := authenticator(env(), ModeLive, nil); err != nil || a != (gateway.LoopbackOnly{}) {
 		t.Fatalf("default: %v %v", a, err)
 	}
-	if a, err := authenticator(env("IDV_SANDBOX_OPEN", "true"), ModeSandbox); err != nil || a != (gateway.SandboxOpen{}) {
+	if a, err := authenticator(env("IDV_SANDBOX_OPEN", "true"), ModeSandbox, nil); err != nil || a != (gateway.SandboxOpen{}) {
 		t.Fatalf("open sandbox: %v %v", a, err)
 	}
 	for _, c := range []struct {
@@ -60,9 +67,52 @@ func TestAuthenticator(t *testing.T) {
 		{env("IDV_SANDBOX_OPEN", "true"), ModeLive, "only allowed in sandbox mode"},
 		{env("IDV_SANDBOX_OPEN", "true", "IDV_ENV", "production"), ModeSandbox, "refused with IDV_ENV=production"},
 		{env("IDV_SANDBOX_OPEN", "yes please"), ModeSandbox, "use true or false"},
+		{env("IDV_ENV", "production"), ModeSandbox, "IDV_CALLERS is not set"},
+		{env("IDV_ENV", "production"), ModeLive, "go run ./scripts/idvcaller new-key"},
+		{env("IDV_CALLERS", callersJSON, "IDV_SANDBOX_OPEN", "true"), ModeSandbox, "both set"},
+		{env("IDV_CALLERS", `[{"id":"web","actions":["*"]}]`), ModeLive, `IDV_CALLERS: callers[0] (id "web"): no credential`},
+		{env("IDV_CALLERS", `[{"id":"p","secretId":"AKID1","secretKey":"awsssm:/idv/p","actions":["*"]}]`), ModeLive,
+			"IDV_CALLERS[p].secretKey"},
 	} {
-		if _, err := authenticator(c.env, c.mode); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := authenticator(c.env, c.mode, nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", c.mode, err, c.want)
 		}
+	}
+}
+
+// With IDV_CALLERS everyone authenticates, loopback included, in every
+// mode and environment.
+func TestAuthenticatorCallers(t *testing.T) {
+	for _, e := range []string{"", "production"} {
+		getenv := func(k string) string {
+			return map[string]string{"IDV_CALLERS": callersJSON, "IDV_ENV": e}[k]
+		}
+		a, err := authenticator(getenv, ModeSandbox, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := a.(*callers.Set); !ok {
+			t.Fatalf("IDV_ENV=%q: policy %T", e, a)
+		}
+		req := &gateway.Request{Header: http.Header{}, SourceIP: "127.0.0.1"}
+		if _, err := a.Authenticate(context.Background(), req, "IdCardVerification"); errs.KindOf(err) != errs.Unauthorized {
+			t.Fatalf("loopback without a key: %v", err)
+		}
+		req.Header.Set("Authorization", "Bearer k")
+		if c, err := a.Authenticate(context.Background(), req, "IdCardVerification"); err != nil || c.ID != "web" {
+			t.Fatalf("with the key: %v %v", c, err)
+		}
+	}
+}
+
+func TestBannerCallers(t *testing.T) {
+	b := banner(ModeSandbox, "sandbox", []string{"IdCardVerification"}, "8080",
+		func(k string) string { return map[string]string{"IDV_CALLERS": callersJSON}[k] })
+	if !strings.Contains(b, "1 configured in IDV_CALLERS (web)") || !strings.Contains(b, "Authorization: Bearer <key>") ||
+		strings.Contains(b, "none configured") {
+		t.Errorf("banner with callers:\n%s", b)
+	}
+	if b := banner(ModeSandbox, "sandbox", []string{"IdCardVerification"}, "8080", func(string) string { return "" }); !strings.Contains(b, "only requests from this machine") {
+		t.Errorf("banner without callers:\n%s", b)
 	}
 }
