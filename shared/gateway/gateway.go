@@ -32,6 +32,13 @@ type Options struct {
 	// GET /v1/sandbox/scenarios; nil answers 404 there.
 	Scenarios func() any
 	Logger    *slog.Logger
+	// Sandbox serves test callers (Caller.Test) in a live deployment; nil
+	// refuses them.
+	Sandbox *service.Service
+	// Limiter enforces callers' rates; nil means no per-caller limits.
+	Limiter RateLimiter
+	// Idempotency keeps answers by Idempotency-Key; nil ignores the key.
+	Idempotency IdempotencyStore
 }
 
 // Gateway implements Handler.
@@ -109,14 +116,14 @@ func (g *Gateway) ServeRequest(ctx context.Context, req *Request) *Response {
 			"no route for %s %s: POST /v1/faceid/<Action> or the Tencent API form POST / with X-TC-Action", req.Method, truncate(req.Path, 128)))
 		ev = event{surface: "none"}
 	}
-	g.finish(resp, req.RequestID)
+	g.finish(resp, req.RequestID, ev.sandbox)
 	ev.requestID, ev.status, ev.latency = req.RequestID, resp.Status, time.Since(start)
 	g.log(ctx, ev)
 	return resp
 }
 
 // finish adds the headers every answer carries.
-func (g *Gateway) finish(resp *Response, requestID string) {
+func (g *Gateway) finish(resp *Response, requestID string, sandboxed bool) {
 	if resp.Header == nil {
 		resp.Header = http.Header{}
 	}
@@ -125,7 +132,7 @@ func (g *Gateway) finish(resp *Response, requestID string) {
 	}
 	resp.Header.Set("X-Request-Id", requestID)
 	resp.Header.Set("Cache-Control", "no-store")
-	if g.sandbox {
+	if g.sandbox || sandboxed {
 		// Nobody may mistake an emulated answer for a real verification.
 		resp.Header.Set("X-Idv-Mode", "sandbox")
 	} else {
@@ -145,18 +152,6 @@ func (g *Gateway) resolve(action string) error {
 		return errs.E(errs.NotFound, "InvalidAction", "action %s is not served by this function", action)
 	}
 	return errs.E(errs.NotFound, "InvalidAction", "unknown action %q", truncate(action, 64))
-}
-
-// run authenticates nothing: callers have been authenticated by the surface.
-func (g *Gateway) run(ctx context.Context, action string, params []byte, requestID string) (*service.Result, error) {
-	if err := g.resolve(action); err != nil {
-		return nil, err
-	}
-	localID := requestID
-	if g.sandbox {
-		localID = "sandbox-" + requestID
-	}
-	return g.opts.Service.Do(ctx, action, params, localID)
 }
 
 func newRequestID() string {

@@ -22,6 +22,8 @@ type event struct {
 	errClass  string
 	errCode   string
 	latency   time.Duration
+	sandbox   bool // answered by the sandbox for a test caller
+	replayed  bool
 }
 
 func (e event) failed(err error) event {
@@ -30,8 +32,11 @@ func (e event) failed(err error) event {
 	return e
 }
 
-func (e event) done(res *service.Result) event {
-	e.source, e.code = res.Source, res.Code
+func (e event) done(o outcome) event {
+	e.sandbox, e.replayed = o.sandbox, o.replayed
+	if o.res != nil {
+		e.source, e.code = o.res.Source, o.res.Code
+	}
 	return e
 }
 
@@ -55,6 +60,12 @@ func (g *Gateway) log(ctx context.Context, e event) {
 	}
 	if e.source != "" {
 		attrs = append(attrs, slog.String("source", string(e.source)))
+	}
+	if e.replayed {
+		attrs = append(attrs, slog.Bool("replayed", true))
+	}
+	if e.sandbox && g.opts.Mode != "sandbox" {
+		attrs = append(attrs, slog.Bool("test_caller", true))
 	}
 	if e.code != "" {
 		attrs = append(attrs, slog.String("result_code", e.code))

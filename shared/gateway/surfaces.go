@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -11,31 +12,72 @@ import (
 
 const faceidPrefix = "/v1/faceid/"
 
+// IdempotencyHeader names the header that makes a retried request return
+// the first answer.
+const IdempotencyHeader = "Idempotency-Key"
+
 // serveFaceID is surface 1: POST /v1/faceid/<Action>, FaceID envelope, HTTP
 // status from the error kind.
 func (g *Gateway) serveFaceID(ctx context.Context, req *Request) (*Response, event) {
 	action := strings.TrimPrefix(req.Path, faceidPrefix)
 	ev := event{surface: "faceid", action: action}
+	fail := func(o outcome, err error) (*Response, event) {
+		e := errs.As(err)
+		ev = ev.done(o)
+		return markReplay(g.faceIDError(req.RequestID, e), o), ev.failed(e)
+	}
 	if req.Method != http.MethodPost {
-		e := errs.E(errs.Invalid, "UnsupportedProtocol", "use POST with a JSON body")
-		resp := g.faceIDError(req.RequestID, e)
+		resp, ev := fail(outcome{}, errs.E(errs.Invalid, "UnsupportedProtocol", "use POST with a JSON body"))
 		resp.Status = http.StatusMethodNotAllowed
 		resp.Header.Set("Allow", http.MethodPost)
-		return resp, ev.failed(e)
+		return resp, ev
 	}
 	if err := g.resolve(action); err != nil {
-		return g.faceIDError(req.RequestID, errs.As(err)), ev.failed(err)
+		return fail(outcome{}, err)
+	}
+	if err := checkJSONContentType(req.Header.Get("Content-Type"), true); err != nil {
+		resp, ev := fail(outcome{}, err)
+		resp.Status = http.StatusUnsupportedMediaType
+		return resp, ev
 	}
 	caller, err := g.opts.Auth.Authenticate(ctx, req, action)
 	if err != nil {
-		return g.faceIDError(req.RequestID, errs.As(err)), ev.failed(err)
+		return fail(outcome{}, err)
 	}
 	ev.caller = caller.ID
-	res, err := g.run(ctx, action, req.Body, req.RequestID)
+	o, err := g.execute(ctx, call{caller: caller, action: action, params: req.Body, requestID: req.RequestID,
+		idemKey: req.Header.Get(IdempotencyHeader)})
 	if err != nil {
-		return g.faceIDError(req.RequestID, errs.As(err)), ev.failed(err)
+		return fail(o, err)
 	}
-	return resultResponse(res), ev.done(res)
+	return markReplay(resultResponse(o.res), o), ev.done(o)
+}
+
+// markReplay tells the caller the answer is the stored first one.
+func markReplay(resp *Response, o outcome) *Response {
+	if o.replayed {
+		resp.Header.Set("Idempotent-Replayed", "true")
+	}
+	return resp
+}
+
+// checkJSONContentType accepts application/json (any charset spelling of
+// UTF-8) and, where optional, no Content-Type at all (curl without -H).
+func checkJSONContentType(ct string, optional bool) error {
+	if strings.TrimSpace(ct) == "" {
+		if optional {
+			return nil
+		}
+		return errs.E(errs.Invalid, "InvalidParameter", "missing Content-Type: send application/json")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return errs.E(errs.Invalid, "UnsupportedMediaType", "Content-Type %q is not accepted: send application/json", truncate(ct, 64))
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return errs.E(errs.Invalid, "UnsupportedMediaType", "charset %q is not accepted: the body must be UTF-8", truncate(cs, 32))
+	}
+	return nil
 }
 
 func (g *Gateway) faceIDError(requestID string, e *errs.Error) *Response {
@@ -48,35 +90,38 @@ func (g *Gateway) faceIDError(requestID string, e *errs.Error) *Response {
 func (g *Gateway) serveTencentAPI(ctx context.Context, req *Request) (*Response, event) {
 	action := req.Header.Get("X-TC-Action")
 	ev := event{surface: "tcapi", action: action}
-	fail := func(err error) (*Response, event) {
+	fail := func(o outcome, err error) (*Response, event) {
 		e := errs.As(err)
-		return &Response{Status: http.StatusOK, Header: http.Header{}, Body: errorBody(req.RequestID, e)}, ev.failed(e)
+		ev = ev.done(o)
+		return markReplay(&Response{Status: http.StatusOK, Header: http.Header{}, Body: errorBody(req.RequestID, e)}, o), ev.failed(e)
 	}
 	if req.Method != http.MethodPost {
-		return fail(errs.E(errs.Invalid, "UnsupportedProtocol", "the API 3.0 form is served as POST with a JSON body"))
+		return fail(outcome{}, errs.E(errs.Invalid, "UnsupportedProtocol", "the API 3.0 form is served as POST with a JSON body"))
 	}
-	if ct := req.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return fail(errs.E(errs.Invalid, "InvalidParameter", "Content-Type must be application/json"))
+	if err := checkJSONContentType(req.Header.Get("Content-Type"), false); err != nil {
+		e := errs.As(err)
+		return fail(outcome{}, errs.E(errs.Invalid, "InvalidParameter", "%s", e.Message)) // Tencent's code for a bad request shape
 	}
 	if v := req.Header.Get("X-TC-Version"); v != faceid.Version {
 		if v == "" {
-			return fail(errs.E(errs.Invalid, "MissingParameter", "missing header X-TC-Version (2018-03-01)"))
+			return fail(outcome{}, errs.E(errs.Invalid, "MissingParameter", "missing header X-TC-Version (2018-03-01)"))
 		}
-		return fail(errs.E(errs.Invalid, "NoSuchVersion", "version %q is not served: use 2018-03-01", truncate(v, 32)))
+		return fail(outcome{}, errs.E(errs.Invalid, "NoSuchVersion", "version %q is not served: use 2018-03-01", truncate(v, 32)))
 	}
 	if err := g.resolve(action); err != nil {
-		return fail(err)
+		return fail(outcome{}, err)
 	}
 	caller, err := g.opts.Auth.Authenticate(ctx, req, action)
 	if err != nil {
-		return fail(err)
+		return fail(outcome{}, err)
 	}
 	ev.caller = caller.ID
-	res, err := g.run(ctx, action, req.Body, req.RequestID)
+	o, err := g.execute(ctx, call{caller: caller, action: action, params: req.Body, requestID: req.RequestID,
+		idemKey: req.Header.Get(IdempotencyHeader)})
 	if err != nil {
-		return fail(err)
+		return fail(o, err)
 	}
-	return resultResponse(res), ev.done(res)
+	return markReplay(resultResponse(o.res), o), ev.done(o)
 }
 
 func (g *Gateway) serveScenarios(req *Request) *Response {

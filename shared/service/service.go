@@ -35,6 +35,10 @@ type Result struct {
 // Service runs actions against one provider.
 type Service struct {
 	Provider provider.FaceID
+	// Admit, when set, is asked just before a call reaches the provider
+	// (after precheck, so answers made locally never use up the provider's
+	// limits). An error refuses the call; nothing was sent or billed.
+	Admit func(ctx context.Context, action string) error
 }
 
 // Do runs action with the caller's params. requestID is used as the RequestId
@@ -61,6 +65,11 @@ func (s *Service) Do(ctx context.Context, action string, params []byte, requestI
 	}
 	if len(params) == 0 {
 		params = []byte("{}")
+	}
+	if s.Admit != nil {
+		if err := s.Admit(ctx, action); err != nil {
+			return nil, err
+		}
 	}
 	body, err := s.Provider.Call(ctx, action, params)
 	if err != nil {
