@@ -12,6 +12,11 @@ import (
 const (
 	DefaultRegion  = "ap-guangzhou"
 	DefaultTimeout = 30 * time.Second
+	// DefaultDeadlineMargin is kept free before the caller's deadline (the
+	// platform's) so a late FaceID answer still leaves time to send ours
+	// before the platform kills the invocation. A tenth of the time left is
+	// used when that is smaller.
+	DefaultDeadlineMargin = 500 * time.Millisecond
 )
 
 // Config configures the live FaceID provider.
@@ -27,9 +32,22 @@ type Config struct {
 	// as http://127.0.0.1:1234 (tests, private endpoints) or a bare host name
 	// (https is then assumed).
 	Endpoint string
-	// Timeout caps every call on top of the caller's context deadline;
-	// DefaultTimeout when zero.
+	// Timeout caps every call (all its attempts) on top of the caller's
+	// context deadline; DefaultTimeout when zero.
 	Timeout time.Duration
+	// DeadlineMargin is kept free before the caller's context deadline;
+	// DefaultDeadlineMargin when zero, none when negative.
+	DeadlineMargin time.Duration
+	// Credentials, when set, is read at every call instead of SecretID,
+	// SecretKey and SessionToken, so rotated keys and refreshed role
+	// credentials are used without rebuilding the provider. ConfigFromEnv
+	// sets it.
+	Credentials func() (secretID, secretKey, sessionToken string)
+	// Logger receives one line per retry (action, attempt, class; never
+	// parameters). Nil discards them.
+	Logger *slog.Logger
+
+	envErr error // a malformed variable seen by ConfigFromEnv, reported by New
 }
 
 // ConfigFromEnv reads the configuration from the environment via getenv
@@ -38,22 +56,47 @@ type Config struct {
 //   - TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY: a permanent key pair;
 //   - otherwise TENCENTCLOUD_SECRETID / TENCENTCLOUD_SECRETKEY /
 //     TENCENTCLOUD_SESSIONTOKEN: the role credentials SCF injects;
-//   - TENCENTCLOUD_REGION, IDV_TENCENT_ENDPOINT.
+//   - TENCENTCLOUD_REGION, IDV_TENCENT_ENDPOINT, IDV_TENCENT_TIMEOUT (a Go
+//     duration such as 5s).
 //
 // The two sources are never mixed: a role session token must not be sent
 // with a permanent key, or Tencent rejects the call.
+//
+// The key fields hold the values at start (to decide between live and
+// sandbox); Credentials keeps getenv and reads the same variables again at
+// every call, because both sources change under a running instance: a key
+// given as a secret reference is refreshed after its TTL, and SCF replaces
+// the role credentials before they expire.
 func ConfigFromEnv(getenv func(string) string) Config {
 	c := Config{
-		SecretID:  getenv("TENCENTCLOUD_SECRET_ID"),
-		SecretKey: getenv("TENCENTCLOUD_SECRET_KEY"),
-		Region:    getenv("TENCENTCLOUD_REGION"),
-		Endpoint:  getenv("IDV_TENCENT_ENDPOINT"),
+		Region:   getenv("TENCENTCLOUD_REGION"),
+		Endpoint: getenv("IDV_TENCENT_ENDPOINT"),
+		Credentials: func() (string, string, string) {
+			return credentialsFromEnv(getenv)
+		},
 	}
-	if c.SecretID == "" && c.SecretKey == "" {
-		c.SecretID = getenv("TENCENTCLOUD_SECRETID")
-		c.SecretKey = getenv("TENCENTCLOUD_SECRETKEY")
-		c.SessionToken = getenv("TENCENTCLOUD_SESSIONTOKEN")
+	c.SecretID, c.SecretKey, c.SessionToken = credentialsFromEnv(getenv)
+	if raw := strings.TrimSpace(getenv("IDV_TENCENT_TIMEOUT")); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d <= 0 {
+			c.envErr = fmt.Errorf("IDV_TENCENT_TIMEOUT=%q: want a positive Go duration such as 5s", raw)
+		}
+		c.Timeout = d
 	}
+	return c
+}
+
+func credentialsFromEnv(getenv func(string) string) (id, key, token string) {
+	id, key = getenv("TENCENTCLOUD_SECRET_ID"), getenv("TENCENTCLOUD_SECRET_KEY")
+	if id == "" && key == "" {
+		return getenv("TENCENTCLOUD_SECRETID"), getenv("TENCENTCLOUD_SECRETKEY"), getenv("TENCENTCLOUD_SESSIONTOKEN")
+	}
+	return id, key, ""
+}
+
+// WithLogger returns c with Logger set.
+func (c Config) WithLogger(l *slog.Logger) Config {
+	c.Logger = l
 	return c
 }
 

@@ -17,8 +17,7 @@ func TestConfigFromEnv(t *testing.T) {
 		"TENCENTCLOUD_SECRETID": "AKIDrole", "TENCENTCLOUD_SECRETKEY": "rolekey", "TENCENTCLOUD_SESSIONTOKEN": "tok",
 		"TENCENTCLOUD_REGION": "ap-shanghai", "IDV_TENCENT_ENDPOINT": "http://127.0.0.1:1",
 	}))
-	want := Config{SecretID: "AKIDperm", SecretKey: "permkey", Region: "ap-shanghai", Endpoint: "http://127.0.0.1:1"}
-	if c != want {
+	if c.SecretID != "AKIDperm" || c.SecretKey != "permkey" || c.SessionToken != "" || c.Region != "ap-shanghai" || c.Endpoint != "http://127.0.0.1:1" {
 		t.Fatalf("permanent keys not preferred: id=%s region=%s endpoint=%s token set=%v", c.SecretID, c.Region, c.Endpoint, c.SessionToken != "")
 	}
 
@@ -29,8 +28,11 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatal("SCF role variables not used")
 	}
 
-	if c := ConfigFromEnv(env(nil)); c != (Config{}) {
+	if c := ConfigFromEnv(env(nil)); c.SecretID != "" || c.SecretKey != "" || c.Region != "" || c.Endpoint != "" || c.Timeout != 0 {
 		t.Fatal("empty environment gave a config")
+	}
+	if _, err := New(ConfigFromEnv(env(nil))); errs.KindOf(err) != errs.Internal || !strings.Contains(err.Error(), "missing credentials") {
+		t.Fatalf("New without credentials: %v", err)
 	}
 }
 

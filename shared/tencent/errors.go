@@ -3,6 +3,7 @@ package tencent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -12,10 +13,20 @@ import (
 	"github.com/idverify/idverify/shared/errs"
 )
 
-// Codes of failures that never reached a FaceID answer.
+// Codes of failures that never reached a FaceID answer. All are kind
+// Unavailable; the message says whether the call may have been billed.
 const (
+	// CodeUpstreamUnavailable: the call was canceled by our caller.
 	CodeUpstreamUnavailable = "InternalError.UpstreamUnavailable"
-	CodeUpstreamTimeout     = "InternalError.UpstreamTimeout"
+	// CodeUpstreamTimeout: no answer before the call's deadline.
+	CodeUpstreamTimeout = "InternalError.UpstreamTimeout"
+	// CodeUpstreamConnection: the connection failed (refused, reset,
+	// closed) before an answer was read.
+	CodeUpstreamConnection = "InternalError.UpstreamConnection"
+	// CodeUpstreamBadResponse: FaceID (or something in front of it)
+	// answered, but not with a readable FaceID answer: an HTTP error
+	// status, a redirect, a malformed body.
+	CodeUpstreamBadResponse = "InternalError.UpstreamBadResponse"
 	// CodeProviderAuthFailure replaces an upstream AuthFailure.*: it is this
 	// deployment's key that failed, and passing Tencent's code through would
 	// make a caller using a Tencent SDK against us believe its own signature
@@ -44,14 +55,22 @@ func kindOf(code string) errs.Kind {
 	}
 }
 
-// mapError turns what the SDK's Send returned into an *errs.Error.
+// What a failure message says about billing. A request that may have been
+// written can have been processed and billed even though no answer came.
+const (
+	notBilled   = "the request never reached the provider, so nothing was billed; it is safe to retry"
+	mayBeBilled = "the provider may have processed and billed this call; do not retry blindly, use an Idempotency-Key"
+)
+
+// mapError turns what the SDK's Send returned into an *errs.Error; sent says
+// whether any byte of the request may have reached FaceID.
 //
 // The SDK reports both upstream errors (Response.Error) and its own failures
 // as *TencentCloudSDKError; its own codes all start with "ClientError.".
 // Their messages can quote the response body, which may hold personal data,
 // so they are never copied: only the code and the underlying network error
 // are kept as the cause.
-func mapError(ctx context.Context, err error, status int) *errs.Error {
+func mapError(ctx context.Context, err error, status int, sent bool) *errs.Error {
 	var se *sdkerr.TencentCloudSDKError
 	if errors.As(err, &se) && !strings.HasPrefix(se.Code, "ClientError") {
 		msg := se.Message
@@ -74,22 +93,38 @@ func mapError(ctx context.Context, err error, status int) *errs.Error {
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(cause, ctxErr) {
 		cause = errors.Join(ctxErr, cause) // so errors.Is(err, context.DeadlineExceeded) holds
 	}
+	billing := mayBeBilled
+	if !sent {
+		billing = notBilled
+	}
 	// The context is checked first: a deadline that fires while the body is
 	// read surfaces as a mere ClientError.ParseJsonError.
+	var code, what string
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamTimeout, "FaceID did not answer in time")
+		code, what = CodeUpstreamTimeout, "FaceID did not answer in time"
+		if !sent {
+			what = "FaceID could not be reached in time"
+		}
 	case errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled):
-		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamUnavailable, "the call to FaceID was canceled")
+		code, what = CodeUpstreamUnavailable, "the call to FaceID was canceled"
 	case status != 0 && status != http.StatusOK:
 		// The SDK reports a non-JSON 5xx page as ParseJsonError and a JSON
 		// one as HttpStatusCodeError; the status says what happened.
-		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamUnavailable, "FaceID answered HTTP %d", status)
+		code, what = CodeUpstreamBadResponse, fmt.Sprintf("FaceID answered HTTP %d", status)
 	case se != nil && se.Code == "ClientError.NetworkError":
-		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamUnavailable, "FaceID could not be reached")
+		code, what = CodeUpstreamConnection, "the connection to FaceID failed"
+		if !sent {
+			what = "FaceID could not be reached"
+		}
+	case se != nil && strings.HasPrefix(se.Message, "Fail to read"):
+		// The SDK drops the cause of a body read failure; its message (which
+		// never quotes the body) is the only sign the connection broke.
+		code, what = CodeUpstreamConnection, "the connection to FaceID broke while its answer was read"
 	default:
-		return errs.Wrap(cause, errs.Unavailable, CodeUpstreamUnavailable, "FaceID sent an unreadable answer")
+		code, what = CodeUpstreamBadResponse, "FaceID sent an unreadable answer"
 	}
+	return errs.Wrap(cause, errs.Unavailable, code, "%s; %s", what, billing)
 }
 
 func isTimeout(err error) bool {

@@ -18,7 +18,7 @@ func TestMapErrorDeadlineDuringBodyRead(t *testing.T) {
 	defer cancel()
 	<-ctx.Done()
 	sdk := sdkerr.NewTencentCloudSDKError("ClientError.ParseJsonError", `Fail to read http body, {"Name":"张三"`, "")
-	e := mapError(ctx, sdk, 200)
+	e := mapError(ctx, sdk, 200, true)
 	if e.Kind != errs.Unavailable || e.Code != CodeUpstreamTimeout || !errors.Is(e, context.DeadlineExceeded) {
 		t.Fatalf("got %v (cause %v)", e, e.Err)
 	}
@@ -29,7 +29,7 @@ func TestMapErrorDeadlineDuringBodyRead(t *testing.T) {
 
 func TestMapErrorKeepsUpstreamFields(t *testing.T) {
 	sdk := sdkerr.NewTencentCloudSDKError("FailedOperation.IdNameMisMatch", "姓名和身份证号不一致", "rid-1")
-	e := mapError(context.Background(), sdk, 200)
+	e := mapError(context.Background(), sdk, 200, true)
 	if e.Kind != errs.Provider || e.Code != "FailedOperation.IdNameMisMatch" || e.Message != "姓名和身份证号不一致" || e.RequestID != "rid-1" {
 		t.Fatalf("got %+v", e)
 	}

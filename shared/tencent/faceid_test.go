@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -180,12 +181,16 @@ func TestUpstreamErrorMapping(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v", err)
 			}
-			if e.Kind != c.kind || e.Code != c.code || e.Message != "msg for "+c.code || e.RequestID == "" {
+			if e.Kind != c.kind || e.Code != c.code || !strings.HasPrefix(e.Message, "msg for "+c.code) || e.RequestID == "" {
 				t.Fatalf("got kind=%v code=%s msg=%q rid=%q", e.Kind, e.Code, e.Message, e.RequestID)
 			}
-			// No retry, not even for RequestLimitExceeded.
-			if n := s.Calls("IdCardVerification") - before; n != 1 {
-				t.Fatalf("%d upstream calls, want 1", n)
+			// Only a throttled call, refused before processing, is repeated.
+			want := 1
+			if c.kind == errs.Throttled {
+				want = MaxAttempts
+			}
+			if n := s.Calls("IdCardVerification") - before; n != want {
+				t.Fatalf("%d upstream calls, want %d", n, want)
 			}
 		})
 	}
@@ -266,7 +271,7 @@ func TestHTTPFailures(t *testing.T) {
 		s.Program("GetLiveCode", b)
 		_, err := p.Call(context.Background(), "GetLiveCode", nil)
 		e := errs.As(err)
-		if e.Kind != errs.Unavailable || e.Code != CodeUpstreamUnavailable {
+		if e.Kind != errs.Unavailable || e.Code != CodeUpstreamBadResponse || !strings.Contains(e.Message, mayBeBilled) {
 			t.Fatalf("%s: err = %v", b.Body, err)
 		}
 		// Neither the message nor the cause may quote the body.
@@ -287,7 +292,8 @@ func TestHTTPFailures(t *testing.T) {
 	}
 }
 
-// A connection that dies mid-request is reported once, never retried.
+// A connection that dies after the request was written is reported once,
+// never retried: FaceID may have billed it.
 func TestNetworkFailureNotRetried(t *testing.T) {
 	var mu sync.Mutex
 	calls := 0
@@ -304,7 +310,7 @@ func TestNetworkFailureNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = p.Call(context.Background(), "IdCardVerification", json.RawMessage(`{}`))
-	if e := errs.As(err); e.Kind != errs.Unavailable || e.Code != CodeUpstreamUnavailable {
+	if e := errs.As(err); e.Kind != errs.Unavailable || e.Code != CodeUpstreamConnection || !strings.Contains(e.Message, mayBeBilled) {
 		t.Fatalf("err = %v", err)
 	}
 	mu.Lock()
@@ -317,8 +323,12 @@ func TestNetworkFailureNotRetried(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
+	// Nothing was sent: safe to repeat, and said so.
 	p, _ = New(Config{SecretID: "id", SecretKey: "key", Endpoint: "http://" + addr})
-	if _, err := p.Call(context.Background(), "GetLiveCode", nil); errs.As(err).Code != CodeUpstreamUnavailable {
+	p.sleep = func(context.Context, time.Duration) bool { return true }
+	_, err = p.Call(context.Background(), "GetLiveCode", nil)
+	if e := errs.As(err); e.Code != CodeUpstreamConnection || !strings.Contains(e.Message, notBilled) ||
+		!strings.Contains(e.Message, fmt.Sprintf("(%d attempts)", MaxAttempts)) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -4,9 +4,17 @@
 // every action with a recorded response in which every field of the spec is
 // populated, plus one field the spec does not know ("FutureField").
 //
-// Tests can program it per action (override response, error code, HTTP
-// failure, delay) and read back how often each action was called and what
-// the last request carried, e.g. to assert billing counts.
+// Tests can program it per action or per call (override response, error
+// code, result code, HTTP failure, delay, transport faults: see Behavior and
+// Fault) and read back how often each action was called, how many calls it
+// billed, and what the last request carried.
+//
+// Billing follows the registry (shared/faceid): a call is billable when the
+// fake processed it and the answer it produced is a charged result, whether
+// or not the client ever received that answer (a delay past the client's
+// deadline, a reset after processing, a malformed or trickling body). Calls
+// refused before processing (bad signature, RequestLimitExceeded, FaultRefuse)
+// are never billable.
 package faceid
 
 import (
@@ -16,6 +24,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -26,6 +35,7 @@ import (
 	"time"
 
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/faceid"
 	"github.com/idverify/idverify/shared/tc3"
 )
 
@@ -62,17 +72,47 @@ type Options struct {
 type Behavior struct {
 	// Response replaces the recording: the inner object of {"Response": ...}.
 	Response json.RawMessage
+	// Result, when set, answers the recording with its result field (the
+	// registry's ResultField: Result or ResultCode) set to this code and
+	// Description set to the registry's, e.g. a free "service busy" code.
+	Result string
 	// ErrorCode, when set, answers {"Response":{"Error":{Code,Message},"RequestId"}}
-	// with HTTP 200, as Tencent does.
+	// with HTTP 200, as Tencent does. RequestLimitExceeded* is refused
+	// before processing: never billed.
 	ErrorCode, ErrorMessage string
 	// Status, when non-zero, answers with this HTTP status, Header and Body
-	// verbatim, like a broken load balancer.
+	// verbatim, like a gateway failing after the backend processed the call:
+	// the call is billed as the answer it replaced would have been.
 	Status int
 	Header http.Header
 	Body   []byte
-	// Delay holds the answer back; it ends early if the client goes away.
+	// Delay holds the answer back after the call was processed (and
+	// billed); it ends early if the client goes away.
 	Delay time.Duration
+	// Trickle sends the answer one byte at a time with this pause between
+	// bytes, after processing: a slow body.
+	Trickle time.Duration
+	// Fault breaks the exchange at the transport level.
+	Fault Fault
 }
+
+// Fault is a transport-level failure.
+type Fault int
+
+const (
+	NoFault Fault = iota
+	// Refuse closes the connection (with a TCP reset) as soon as the
+	// request's headers arrive, without reading the body or processing the
+	// call: nothing is billed. The client has written its request and sees
+	// a reset or EOF, which it cannot tell apart from ResetAfterRead.
+	Refuse
+	// ResetAfterRead reads the request, processes (and bills) it, then
+	// resets the connection instead of answering.
+	ResetAfterRead
+	// Malformed processes (and bills) the call, then answers HTTP 200 with
+	// the first half of the JSON answer.
+	Malformed
+)
 
 // Request is what the fake saw of one call.
 type Request struct {
@@ -87,7 +127,9 @@ type Server struct {
 
 	mu        sync.Mutex
 	behaviors map[string]Behavior
+	queued    map[string][]Behavior
 	calls     map[string]int
+	billable  map[string]int
 	last      map[string]Request
 	seq       int
 }
@@ -129,13 +171,57 @@ func (s *Server) Program(action string, b Behavior) {
 	s.behaviors[action] = b
 }
 
-// Reset forgets programmed behaviours, call counts and recorded requests.
+// Queue programs the next calls of action, one behaviour per call in
+// order, ahead of what Program set; action "" queues for any action.
+func (s *Server) Queue(action string, bs ...Behavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queued[action] = append(s.queued[action], bs...)
+}
+
+// next is the behaviour of the call in progress. s.mu is held.
+func (s *Server) next(action string) Behavior {
+	for _, a := range []string{action, ""} {
+		if q := s.queued[a]; len(q) > 0 {
+			s.queued[a] = q[1:]
+			return q[0]
+		}
+	}
+	if b, ok := s.behaviors[action]; ok {
+		return b
+	}
+	return s.behaviors[""]
+}
+
+// Reset forgets programmed behaviours, call and billing counts and recorded
+// requests.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.behaviors = map[string]Behavior{}
+	s.queued = map[string][]Behavior{}
 	s.calls = map[string]int{}
+	s.billable = map[string]int{}
 	s.last = map[string]Request{}
+}
+
+// Billable is how many calls of action the fake processed with a charged
+// result, including those whose answer never reached the client.
+func (s *Server) Billable(action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.billable[action]
+}
+
+// TotalBillable is Billable summed over every action.
+func (s *Server) TotalBillable() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.billable {
+		n += c
+	}
+	return n
 }
 
 // Calls is how many requests named action in X-TC-Action, whatever the
@@ -201,44 +287,152 @@ func Recorded(action string) (json.RawMessage, bool) {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	action := r.Header.Get("X-TC-Action")
-
 	s.mu.Lock()
 	s.calls[action]++
-	s.last[action] = Request{Header: r.Header.Clone(), Body: bytes.Clone(body)}
-	b, ok := s.behaviors[action]
-	if !ok {
-		b = s.behaviors[""]
-	}
+	b := s.next(action)
 	s.mu.Unlock()
 
+	if b.Fault == Refuse {
+		reset(w)
+		return
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	s.mu.Lock()
+	s.last[action] = Request{Header: r.Header.Clone(), Body: bytes.Clone(body)}
+	s.mu.Unlock()
 	if err != nil {
-		s.fail(w, "RequestSizeLimitExceeded", "request body too large")
+		writeJSON(w, s.errorBody("RequestSizeLimitExceeded", "request body too large"))
 		return
 	}
 	if code, msg := s.check(r, action, body); code != "" {
-		s.fail(w, code, msg)
+		writeJSON(w, s.errorBody(code, msg))
 		return
+	}
+
+	// Processing: the answer is decided, and billed, before any fault
+	// keeps it from the client.
+	answer := s.answer(action, b)
+	if charged(action, answer) {
+		s.mu.Lock()
+		s.billable[action]++
+		s.mu.Unlock()
 	}
 
 	if b.Delay > 0 && !sleep(r.Context(), b.Delay) {
 		return // the client gave up; nobody reads an answer
 	}
 	switch {
+	case b.Fault == ResetAfterRead:
+		reset(w)
+	case b.Fault == Malformed:
+		writeJSON(w, answer[:len(answer)/2])
 	case b.Status != 0:
 		for k, v := range b.Header {
 			w.Header()[k] = v
 		}
 		w.WriteHeader(b.Status)
 		w.Write(b.Body)
+	case b.Trickle > 0:
+		trickle(r.Context(), w, answer, b.Trickle)
+	default:
+		writeJSON(w, answer)
+	}
+}
+
+// answer is the wire body the fake produces for action under b.
+func (s *Server) answer(action string, b Behavior) []byte {
+	switch {
 	case b.ErrorCode != "":
-		s.fail(w, b.ErrorCode, b.ErrorMessage)
+		return s.errorBody(b.ErrorCode, b.ErrorMessage)
 	case b.Response != nil:
-		writeJSON(w, []byte(`{"Response":`+string(b.Response)+`}`))
+		return []byte(`{"Response":` + string(b.Response) + `}`)
+	case b.Result != "":
+		return withResult(action, b.Result)
 	default:
 		rec, _ := Recording(action)
-		writeJSON(w, rec)
+		return rec
+	}
+}
+
+// withResult is action's recording with its result field set to code.
+func withResult(action, code string) []byte {
+	rec, _ := Recording(action)
+	a, ok := faceid.Lookup(action)
+	var env struct{ Response map[string]json.RawMessage }
+	if !ok || a.ResultField == "" || json.Unmarshal(rec, &env) != nil {
+		return rec
+	}
+	env.Response[a.ResultField], _ = json.Marshal(code)
+	if r, ok := a.Result(code); ok {
+		env.Response["Description"], _ = json.Marshal(r.Description)
+	}
+	out, _ := json.Marshal(env)
+	return out
+}
+
+// charged reports whether answer (a whole wire body) is billed, per the
+// registry. Anything the registry does not settle counts as billed, so the
+// count errs on the side that would expose a double charge.
+func charged(action string, answer []byte) bool {
+	var env struct {
+		Response map[string]json.RawMessage
+	}
+	if json.Unmarshal(answer, &env) != nil {
+		return true
+	}
+	a, ok := faceid.Lookup(action)
+	if raw, isErr := env.Response["Error"]; isErr {
+		var e struct{ Code string }
+		_ = json.Unmarshal(raw, &e)
+		r, known := faceid.ResultCode{}, false
+		if ok {
+			r, known = a.Result(e.Code)
+		}
+		return known && r.Charged
+	}
+	if !ok || a.ResultField == "" {
+		return true
+	}
+	raw := env.Response[a.ResultField]
+	var code string
+	if json.Unmarshal(raw, &code) != nil {
+		code = string(raw)
+	}
+	r, known := a.Result(code)
+	return !known || r.Charged
+}
+
+// reset closes the client's connection with a TCP reset, without an answer.
+func reset(w http.ResponseWriter) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	conn.Close()
+}
+
+// trickle writes b one byte per pause, flushing each, until done or the
+// client goes away.
+func trickle(ctx context.Context, w http.ResponseWriter, b []byte, pause time.Duration) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	for i := range b {
+		if _, err := w.Write(b[i : i+1]); err != nil {
+			return
+		}
+		if f != nil {
+			f.Flush()
+		}
+		if i < len(b)-1 && !sleep(ctx, pause) {
+			return
+		}
 	}
 }
 
@@ -275,7 +469,8 @@ func (s *Server) check(r *http.Request, action string, body []byte) (code, msg s
 	return "", ""
 }
 
-func (s *Server) fail(w http.ResponseWriter, code, msg string) {
+// errorBody is Tencent's error answer with a fresh RequestId.
+func (s *Server) errorBody(code, msg string) []byte {
 	s.mu.Lock()
 	s.seq++
 	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", s.seq)
@@ -293,7 +488,7 @@ func (s *Server) fail(w http.ResponseWriter, code, msg string) {
 	resp.Response.Error.Code, resp.Response.Error.Message = code, msg
 	resp.Response.RequestId = id
 	b, _ := json.Marshal(resp)
-	writeJSON(w, b)
+	return b
 }
 
 func writeJSON(w http.ResponseWriter, b []byte) {
