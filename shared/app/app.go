@@ -20,8 +20,11 @@ import (
 
 // Main runs a function serving FaceID actions (all of them when none are
 // named).
-func Main(actions ...string) {
-	Serve(func(ctx context.Context, env *Env) (*Built, error) {
+func Main(actions ...string) { Serve(FaceID(actions...)) }
+
+// FaceID builds the FaceID gateway for actions (all when none are named).
+func FaceID(actions ...string) Builder {
+	return func(ctx context.Context, env *Env) (*Built, error) {
 		g, mode, err := Build(env, actions)
 		if err != nil {
 			return nil, err
@@ -31,7 +34,7 @@ func Main(actions ...string) {
 			port = "8080"
 		}
 		return &Built{Handler: g, Banner: banner(mode, g.ProviderName(), g.Actions(), port, env.Getenv)}, nil
-	})
+	}
 }
 
 const tencentHint = "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or run with an SCF role)"
@@ -57,13 +60,20 @@ func Build(env *Env, actions []string) (*gateway.Gateway, string, error) {
 	if err != nil {
 		return nil, "", errs.Wrap(err, errs.Internal, "InvalidConfiguration", "%s", err.Error())
 	}
+	svc := &service.Service{Provider: p}
+	if mode == ModeLive {
+		svc.Admit = providerAdmit(env.Limiter())
+	}
 	g, err := gateway.New(gateway.Options{
-		Service:   &service.Service{Provider: p},
-		Auth:      auth,
-		Actions:   actions,
-		Mode:      mode,
-		Scenarios: func() any { return sb.Scenarios() },
-		Logger:    env.Log,
+		Service:     svc,
+		Sandbox:     &service.Service{Provider: sb},
+		Auth:        auth,
+		Actions:     actions,
+		Mode:        mode,
+		Scenarios:   func() any { return sb.Scenarios() },
+		Logger:      env.Log,
+		Limiter:     gatewayLimiter{env.Limiter()},
+		Idempotency: env.Idempotency(),
 	})
 	if err != nil {
 		return nil, "", err

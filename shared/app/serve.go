@@ -32,6 +32,8 @@ type Env struct {
 	// Redis is the shared store from IDV_REDIS_URL, nil when none is
 	// configured (then state is per instance, in memory).
 	Redis redis.UniversalClient
+
+	shared shared
 }
 
 // Built is what a function's wiring returns.

@@ -1,0 +1,126 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/gateway"
+)
+
+// Part is one provider's share of a function that serves several: the
+// paths it owns and the direct-invocation actions it answers.
+type Part struct {
+	Name  string // "faceid", "faceAdv", "faceprint": the key of its sandbox table
+	Build Builder
+	// Prefix is the path prefix the part owns ("/tech/ai/face/"); the first
+	// part, with no prefix, gets everything else.
+	Prefix string
+	// ActionPrefix routes a direct invocation whose "Action" member starts
+	// with it ("faceprint/"); Actions lists exact names ("faceAdv").
+	ActionPrefix string
+	Actions      []string
+	// Scenarios is the part's sandbox table, merged into
+	// GET /v1/sandbox/scenarios.
+	Scenarios func() any
+}
+
+// ServeAll runs one function serving every part: the local server and the
+// one-function deployment. The first part is the default route.
+func ServeAll(parts ...Part) {
+	Serve(func(ctx context.Context, env *Env) (*Built, error) { return BuildAll(ctx, env, parts...) })
+}
+
+// BuildAll builds every part and the mux over them.
+func BuildAll(ctx context.Context, env *Env, parts ...Part) (*Built, error) {
+	m := &mux{}
+	var banners []string
+	for i, p := range parts {
+		b, err := p.Build(ctx, env)
+		if err != nil {
+			return nil, errs.Wrap(err, errs.KindOf(err), "", "%s: %s", p.Name, errs.As(err).Message)
+		}
+		if i == 0 {
+			m.fallback = b.Handler
+		}
+		m.parts = append(m.parts, routed{Part: p, h: b.Handler})
+		if b.Banner != "" {
+			banners = append(banners, b.Banner)
+		}
+	}
+	return &Built{Handler: m, Banner: strings.Join(banners, "\n")}, nil
+}
+
+type routed struct {
+	Part
+	h gateway.Handler
+}
+
+// mux routes requests and invocations to the part that owns them.
+type mux struct {
+	parts    []routed
+	fallback gateway.Handler
+}
+
+func (m *mux) ServeRequest(ctx context.Context, req *gateway.Request) *gateway.Response {
+	if req.Path == "/v1/sandbox/scenarios" && len(m.parts) > 1 && req.Method == http.MethodGet {
+		return m.scenarios(ctx, req)
+	}
+	for _, p := range m.parts {
+		if p.Prefix != "" && strings.HasPrefix(req.Path, p.Prefix) {
+			return p.h.ServeRequest(ctx, req)
+		}
+	}
+	return m.fallback.ServeRequest(ctx, req)
+}
+
+func (m *mux) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var head struct {
+		Action string `json:"Action"`
+	}
+	// Only the routing member is read here; the part decodes (strictly)
+	// the whole payload itself.
+	_ = json.NewDecoder(bytes.NewReader(payload)).Decode(&head)
+	for _, p := range m.parts {
+		if head.Action != "" && ((p.ActionPrefix != "" && strings.HasPrefix(head.Action, p.ActionPrefix)) || contains(p.Actions, head.Action)) {
+			return p.h.Invoke(ctx, payload)
+		}
+	}
+	return m.fallback.Invoke(ctx, payload)
+}
+
+// scenarios merges every part's sandbox table: FaceID's rows stay under
+// "scenarios" (what the FaceID tools read), the others under their names.
+func (m *mux) scenarios(ctx context.Context, req *gateway.Request) *gateway.Response {
+	resp := m.fallback.ServeRequest(ctx, req)
+	if resp.Status != http.StatusOK {
+		return resp
+	}
+	var doc map[string]any
+	if json.Unmarshal(resp.Body, &doc) != nil {
+		return resp
+	}
+	for _, p := range m.parts[1:] {
+		if p.Scenarios != nil {
+			doc[p.Name] = p.Scenarios()
+		}
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return resp
+	}
+	resp.Body = append(b, '\n')
+	return resp
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/idverify/idverify/shared/gateway"
+)
+
+// named answers with its name, so a test sees who got the request.
+type named string
+
+func (n named) ServeRequest(_ context.Context, r *gateway.Request) *gateway.Response {
+	if r.Path == "/v1/sandbox/scenarios" {
+		return &gateway.Response{Status: 200, Body: []byte(`{"scenarios":["faceid-row"]}`)}
+	}
+	return &gateway.Response{Status: 200, Body: []byte(n)}
+}
+
+func (n named) Invoke(context.Context, []byte) ([]byte, error) { return []byte(n), nil }
+
+func part(name, prefix, actionPrefix string, actions ...string) Part {
+	return Part{Name: name, Prefix: prefix, ActionPrefix: actionPrefix, Actions: actions,
+		Build:     func(context.Context, *Env) (*Built, error) { return &Built{Handler: named(name)}, nil },
+		Scenarios: func() any { return []string{name + "-row"} }}
+}
+
+func TestMuxRoutesByPathAndAction(t *testing.T) {
+	b, err := BuildAll(context.Background(), &Env{}, part("faceid", "", ""),
+		part("faceAdv", "/tech/ai/face/", "", "faceAdv", "faceAdvResult"),
+		part("faceprint", "/rpc/2.0/brain/solution/faceprint/", "faceprint/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/v1/faceid/IdCardVerification": "faceid",
+		"/":                             "faceid",
+		"/tech/ai/face/faceAdv":         "faceAdv",
+		"/rpc/2.0/brain/solution/faceprint/verifyToken/generate": "faceprint",
+		"/rpc/2.0/brain/solution/other":                          "faceid",
+	} {
+		if got := string(b.Handler.ServeRequest(context.Background(), &gateway.Request{Method: "POST", Path: path}).Body); got != want {
+			t.Errorf("%s went to %s, want %s", path, got, want)
+		}
+	}
+	for payload, want := range map[string]string{
+		`{"Action":"IdCardVerification"}`:          "faceid",
+		`{"Action":"faceAdvResult","traceNo":"x"}`: "faceAdv",
+		`{"Action":"faceprint/result/simple"}`:     "faceprint",
+		`{"IdCard":"1"}`:                           "faceid",
+		`not json`:                                 "faceid",
+	} {
+		if got, _ := b.Handler.Invoke(context.Background(), []byte(payload)); string(got) != want {
+			t.Errorf("invoke %s went to %s, want %s", payload, got, want)
+		}
+	}
+	resp := b.Handler.ServeRequest(context.Background(), &gateway.Request{Method: http.MethodGet, Path: "/v1/sandbox/scenarios"})
+	var doc map[string][]string
+	if err := json.Unmarshal(resp.Body, &doc); err != nil {
+		t.Fatalf("%s: %v", resp.Body, err)
+	}
+	if doc["scenarios"][0] != "faceid-row" || doc["faceAdv"][0] != "faceAdv-row" || doc["faceprint"][0] != "faceprint-row" {
+		t.Fatalf("merged scenarios: %s", resp.Body)
+	}
+}
