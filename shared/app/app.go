@@ -62,7 +62,11 @@ func Build(env *Env, actions []string) (*gateway.Gateway, string, error) {
 	}
 	svc := &service.Service{Provider: p}
 	if mode == ModeLive {
-		svc.Admit = providerAdmit(env.Limiter())
+		limits, err := parseProviderLimits(env.Getenv("IDV_PROVIDER_QPS"))
+		if err != nil {
+			return nil, "", errs.Wrap(err, errs.Internal, "InvalidConfiguration", "%s", err.Error())
+		}
+		svc.Admit = providerAdmit(env.Limiter(), limits)
 	}
 	g, err := gateway.New(gateway.Options{
 		Service:     svc,

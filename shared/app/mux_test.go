@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/idverify/idverify/shared/gateway"
+	"github.com/idverify/idverify/shared/ratelimit"
 )
 
 // named answers with its name, so a test sees who got the request.
@@ -65,3 +66,32 @@ func TestMuxRoutesByPathAndAction(t *testing.T) {
 		t.Fatalf("merged scenarios: %s", resp.Body)
 	}
 }
+
+func TestProviderLimits(t *testing.T) {
+	for v, ok := range map[string]bool{"": true, "off": true, "IdCardVerification=100, PhoneVerification=5": true,
+		"IdCardVerification=0": false, "Nope=3": false, "IdCardVerification": false, "IdCardVerification=x": false} {
+		if _, err := parseProviderLimits(v); (err == nil) != ok {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+	l, _ := parseProviderLimits("IdCardVerification=2")
+	admit := providerAdmit(ratelimitMemory(), l)
+	var refused int
+	for range 5 {
+		if admit(context.Background(), "IdCardVerification") != nil {
+			refused++
+		}
+	}
+	if refused != 3 {
+		t.Fatalf("refused %d of 5 at 2/s, want 3", refused)
+	}
+	off, _ := parseProviderLimits("off")
+	admit = providerAdmit(ratelimitMemory(), off)
+	for range 100 {
+		if err := admit(context.Background(), "IdCardVerification"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func ratelimitMemory() ratelimit.Limiter { return ratelimit.NewMemory() }

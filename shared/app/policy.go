@@ -2,11 +2,15 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/faceid"
 	"github.com/idverify/idverify/shared/ratelimit"
 )
 
@@ -43,10 +47,24 @@ func (g gatewayLimiter) Allow(ctx context.Context, key string, perSecond float64
 }
 
 // providerAdmit answers RequestLimitExceeded before Tencent would: the
-// action's documented QPS, shared by every instance through Redis.
-func providerAdmit(l ratelimit.Limiter) func(ctx context.Context, action string) error {
+// action's documented QPS (or the account's raised limit from
+// IDV_PROVIDER_QPS), shared by every instance through Redis.
+func providerAdmit(l ratelimit.Limiter, limits providerLimits) func(ctx context.Context, action string) error {
 	return func(ctx context.Context, action string) error {
-		_, err := ratelimit.TakeProvider(ctx, l, action)
+		if limits.off {
+			return nil
+		}
+		var err error
+		if n, ok := limits.qps[action]; ok {
+			d, terr := l.Take(ctx, ratelimit.ProviderKey(action), ratelimit.Rate{PerSecond: float64(n), Burst: n})
+			err = terr
+			if terr == nil && !d.Allowed {
+				err = errs.E(errs.Throttled, "RequestLimitExceeded",
+					"the provider's rate limit for %s (%d requests/s, IDV_PROVIDER_QPS) is reached; retry after %s s", action, n, d.RetryAfterHeader())
+			}
+		} else {
+			_, err = ratelimit.TakeProvider(ctx, l, action)
+		}
 		if err != nil && errs.KindOf(err) != errs.Throttled {
 			// The limiter falls back by itself; an error left over is a
 			// bug, and must not stop a verification.
@@ -54,4 +72,35 @@ func providerAdmit(l ratelimit.Limiter) func(ctx context.Context, action string)
 		}
 		return err
 	}
+}
+
+// providerLimits is IDV_PROVIDER_QPS: "off" (the account's limits are
+// enforced by Tencent alone), or "Action=N,..." for limits Tencent raised.
+type providerLimits struct {
+	off bool
+	qps map[string]int
+}
+
+func parseProviderLimits(v string) (providerLimits, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return providerLimits{}, nil
+	}
+	if strings.EqualFold(v, "off") {
+		return providerLimits{off: true}, nil
+	}
+	pl := providerLimits{qps: map[string]int{}}
+	for _, item := range strings.Split(v, ",") {
+		name, num, ok := strings.Cut(strings.TrimSpace(item), "=")
+		n, err := strconv.Atoi(strings.TrimSpace(num))
+		if !ok || err != nil || n < 1 || n > 100000 {
+			return providerLimits{}, fmt.Errorf("IDV_PROVIDER_QPS: %q is not Action=N with N from 1 to 100000 (or the whole value \"off\")", item)
+		}
+		name = strings.TrimSpace(name)
+		if _, known := faceid.Lookup(name); !known {
+			return providerLimits{}, fmt.Errorf("IDV_PROVIDER_QPS: %q is not a FaceID action", name)
+		}
+		pl.qps[name] = n
+	}
+	return pl, nil
 }
