@@ -52,7 +52,7 @@ func Build(env *Env, actions []string) (*gateway.Gateway, string, error) {
 	if mode == ModeSandbox {
 		p = sb
 	} else {
-		if p, err = tencent.New(tcfg); err != nil {
+		if p, err = tencent.New(tcfg.WithLogger(env.Log)); err != nil {
 			return nil, "", fmt.Errorf("tencent provider: %w", err)
 		}
 	}
