@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/faceid"
 	"github.com/idverify/idverify/shared/service"
 )
 
@@ -48,7 +49,7 @@ func (g *Gateway) log(ctx context.Context, e event) {
 	attrs := []slog.Attr{
 		slog.String("request_id", e.requestID),
 		slog.String("surface", e.surface),
-		slog.String("action", truncate(e.action, 64)),
+		slog.String("action", loggable(e.action)),
 		slog.String("mode", g.opts.Mode),
 		slog.Float64("latency_ms", float64(e.latency.Microseconds())/1000),
 	}
@@ -74,4 +75,17 @@ func (g *Gateway) log(ctx context.Context, e event) {
 		attrs = append(attrs, slog.String("error_class", e.errClass), slog.String("error_code", e.errCode))
 	}
 	g.opts.Logger.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// loggable is the action name as logged: only names the registry knows, as
+// anything else came from the caller (a path, a header) and may hold
+// personal data someone put in the wrong place.
+func loggable(action string) string {
+	if action == "" {
+		return ""
+	}
+	if _, ok := faceid.Lookup(action); ok {
+		return action
+	}
+	return "(unknown)"
 }
