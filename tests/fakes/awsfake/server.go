@@ -160,7 +160,7 @@ func (s *Server) CreateAlias(alias, keyID string) {
 func (s *Server) SetKeyEnabled(keyID string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.keys[keyID].enabled = on
+	s.keys[keyID].Enabled = on
 }
 
 // Encrypt encrypts plaintext under keyID as KMS Encrypt would, for tests
@@ -410,7 +410,7 @@ func (s *Server) decrypt(body []byte) (any, *apiError) {
 	if s.denied[id] || s.denied[k.arn] {
 		return nil, fail(400, "AccessDeniedException", "User is not authorized to perform: kms:Decrypt on resource: %s", k.arn)
 	}
-	if !k.enabled {
+	if !k.Enabled {
 		return nil, fail(400, "DisabledException", "%s is disabled.", k.arn)
 	}
 	pt, err := k.open(in.CiphertextBlob, in.EncryptionContext)
@@ -445,7 +445,7 @@ func (s *Server) encrypt(body []byte) (any, *apiError) {
 	if s.denied[id] || s.denied[k.arn] {
 		return nil, fail(400, "AccessDeniedException", "User is not authorized to perform: kms:Encrypt on resource: %s", k.arn)
 	}
-	if !k.enabled {
+	if !k.Enabled {
 		return nil, fail(400, "DisabledException", "%s is disabled.", k.arn)
 	}
 	return map[string]any{"CiphertextBlob": k.seal(in.Plaintext, in.EncryptionContext), "KeyId": k.arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}, nil
@@ -487,7 +487,7 @@ func (s *Server) getSecretValue(body []byte) (any, *apiError) {
 		return nil, fail(400, "ResourceNotFoundException", "Secrets Manager can't find the specified secret value for the version or staging label.")
 	}
 	k := s.keys[v.keyID]
-	if s.denied[k.id] || !k.enabled {
+	if s.denied[k.ID] || !k.Enabled {
 		return nil, fail(400, "DecryptionFailure", "Secrets Manager can't decrypt the protected secret text using the provided KMS key.")
 	}
 	pt, err := k.open(v.blob, map[string]string{"SecretARN": sec.arn, "SecretVersionId": ""})
@@ -526,7 +526,7 @@ func (s *Server) getParameter(body []byte) (any, *apiError) {
 		typ = "SecureString"
 		if in.WithDecryption {
 			k := s.keys[p.keyID]
-			if s.denied[k.id] || !k.enabled {
+			if s.denied[k.ID] || !k.Enabled {
 				return nil, fail(400, "AccessDeniedException", "User is not authorized to perform: kms:Decrypt on resource: %s", k.arn)
 			}
 			pt, err := k.open(p.blob, map[string]string{"PARAMETER_ARN": p.arn})

@@ -133,7 +133,7 @@ func (s *Server) CreateKey(region string) string {
 func (s *Server) SetKeyEnabled(id string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.keys[id].enabled = on
+	s.keys[id].Enabled = on
 }
 
 // Encrypt encrypts as KMS Encrypt would and returns the base64
@@ -305,7 +305,7 @@ func (s *Server) key(region, id string) (*kmsKey, *apiError) {
 	if s.denied[id] {
 		return nil, fail("AuthFailure.UnauthorizedOperation", "the CAM policy does not allow this operation on the key")
 	}
-	if !k.enabled {
+	if !k.Enabled {
 		return nil, fail("ResourceUnavailable.CmkDisabled", "the CMK is disabled")
 	}
 	return k, nil
@@ -378,7 +378,7 @@ func (s *Server) generateDataKey(region, id, spec string, n int, ec string) (map
 	if e != nil {
 		return nil, e
 	}
-	dk := newKey("dk", region).material[:n]
+	dk := newKey("dk", region).Material[:n]
 	return map[string]any{"KeyId": id, "Plaintext": base64.StdEncoding.EncodeToString(dk),
 		"CiphertextBlob": base64.StdEncoding.EncodeToString(k.seal(dk, ctx))}, nil
 }
