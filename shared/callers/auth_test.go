@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -239,6 +240,34 @@ func TestTC3WithTencentSDK(t *testing.T) {
 	srv2, _ := startGateway(t, skewed)
 	if code, _ := sdkCall(t, sdkClient(srv2, partnerID, partnerKey), "IdCardVerification", idCardParams); code != CodeSignatureExpire {
 		t.Errorf("expired timestamp: code %q", code)
+	}
+}
+
+// The Node SDK signs the host without its port but sends it with one; the
+// same host with a port is accepted, another host is not.
+func TestTC3HostWithoutPort(t *testing.T) {
+	srv, tap := startGateway(t, testSet(t))
+	cpf := profile.NewClientProfile()
+	cpf.HttpProfile.Endpoint = "faceid.idverify.test"
+	cpf.HttpProfile.Scheme = "HTTP"
+	client := common.NewCommonClient(common.NewCredential(partnerID, partnerKey), "ap-guangzhou", cpf)
+	// The SDK signs and sends Host faceid.idverify.test; dial the test
+	// server whatever the name.
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	client.WithHttpTransport(&http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}})
+	for host, want := range map[string]string{
+		"faceid.idverify.test":      "",
+		"faceid.idverify.test:8443": "",
+		"faceid.other.test:8443":    CodeSignatureFailure,
+		"faceid.idverify.test:":     CodeSignatureFailure,
+		"8443":                      CodeSignatureFailure,
+	} {
+		tap.setTamper(func(r *gateway.Request) { r.Header.Set("Host", host) })
+		if code, _ := sdkCall(t, client, "IdCardVerification", idCardParams); code != want {
+			t.Errorf("Host %q: code %q, want %q", host, code, want)
+		}
 	}
 }
 
