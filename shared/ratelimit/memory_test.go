@@ -182,7 +182,7 @@ func TestTakeHelpers(t *testing.T) {
 		}
 	}
 	d, err = TakeProvider(ctx, m, "DetectAIFakeFaces")
-	if errs.KindOf(err) != errs.Throttled || d.RetryAfter != 200*time.Millisecond {
+	if err == nil || errs.KindOf(err) != errs.Throttled || d.RetryAfter != 200*time.Millisecond {
 		t.Fatalf("6th provider take: %+v %v, want Throttled after 200ms", d, err)
 	}
 	if d, err := TakeProvider(ctx, m, "NotAFaceIDAction"); err != nil || !d.Allowed {
@@ -207,4 +207,34 @@ func BenchmarkMemoryTake(b *testing.B) {
 			i++
 		}
 	})
+}
+
+func TestAdapters(t *testing.T) {
+	c := newClock()
+	m := NewMemory(WithClock(c.Now))
+	a := Allower{m}
+	ok, after, err := a.Allow(context.Background(), "caller:web", 2, 1)
+	if !ok || after != 0 || err != nil {
+		t.Fatalf("first Allow = %v %v %v", ok, after, err)
+	}
+	ok, after, err = a.Allow(context.Background(), "caller:web", 2, 1)
+	if ok || after != 500*time.Millisecond || err != nil {
+		t.Fatalf("second Allow = %v %v %v, want refused for 500ms", ok, after, err)
+	}
+
+	admit := Admit(m)
+	for i := 0; i < 5; i++ {
+		if err := admit(context.Background(), "DetectAIFakeFaces"); err != nil {
+			t.Fatalf("admit %d: %v", i, err)
+		}
+	}
+	if err := admit(context.Background(), "DetectAIFakeFaces"); err == nil || errs.KindOf(err) != errs.Throttled {
+		t.Fatalf("6th admit = %v, want Throttled", err)
+	}
+	failing := limiterFunc(func(context.Context, string, Rate) (Decision, error) {
+		return Decision{}, errs.E(errs.Unavailable, "RateLimitStoreUnavailable", "down")
+	})
+	if err := Admit(failing)(context.Background(), "DetectAIFakeFaces"); err != nil {
+		t.Fatalf("a failing limiter refused the call: %v", err)
+	}
 }

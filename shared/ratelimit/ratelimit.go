@@ -13,7 +13,11 @@
 //		lim = ratelimit.Fallback(ratelimit.NewRedis(env.Redis, "idv:rl:"), local,
 //			func(err error) { env.Log.Warn("rate limit store unavailable", "err", err) })
 //	}
-//	// per request, after authentication and before the provider call:
+//	gateway.Options{Limiter: ratelimit.Allower{Limiter: lim}}  // per-caller buckets ("caller:<id>")
+//	service.Service{Admit: ratelimit.Admit(lim)}              // the provider's per-action QPS ("provider:<Action>")
+//
+// or directly, per request, after authentication and before the provider call:
+//
 //	if d, err := ratelimit.TakeCaller(ctx, lim, caller.ID, callerRate); err != nil {
 //		return err // *errs.Error, Throttled "RequestLimitExceeded"; d.RetryAfterHeader() for Retry-After
 //	}
