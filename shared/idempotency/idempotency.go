@@ -22,10 +22,18 @@
 //		else { claim.Complete(ctx, idempotency.Record{...answer, charged errors included...}) }
 //	}
 //
+// gateway.IdempotencyStore hands answers around as []byte: app's adapter
+// stores them as Record{Status: 200, Body: answer} and replays rec.Body.
+//
 // Complete and Release should run on a context that outlives the caller's
 // cancellation (context.WithoutCancel plus a short timeout): the provider has
 // answered by then, and losing the answer turns a retry into
 // IdempotencyOutcomeUnknown.
+//
+// The lease length only decides what a retry is told while the first
+// attempt runs ("in progress" before it, "outcome unknown" after); it is
+// never a path to a second call, so a function timeout above the 2-minute
+// default costs a less precise message, not a double charge.
 //
 // # The one way a key could call the provider twice, and why it cannot
 //
