@@ -2,8 +2,11 @@ package precheck
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/faceid"
@@ -146,23 +149,72 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// FuzzCheck: no input may panic, and every failure is an Invalid error.
+// FuzzCheck runs arbitrary bodies against any action (the byte picks one
+// from the registry). Properties beyond "no panic":
+//   - every refusal is an Invalid *errs.Error with a code, and a local
+//     answer is a free result code naming a field;
+//   - the size refusal happens exactly when the body is over MaxBody;
+//   - an accepted body is valid UTF-8 JSON within the size, depth and value
+//     limits, and every field with a format rule holds a value of that
+//     format;
+//   - decoding is a fixed point: the accepted model re-encoded is accepted
+//     again and re-encodes to the same JSON.
 func FuzzCheck(f *testing.F) {
-	f.Add("IdCardVerification", `{"IdCard":"110101199003074477","Name":"张三"}`)
-	f.Add("EncryptedPhoneVerification", `{"IdCard":"a","Name":"b","Phone":"c","EncryptionMode":"2"}`)
-	f.Add("DetectAuth", `{"RuleId":"0","IntentionQuestions":[{"Question":"q","Answers":["a"]}]}`)
-	f.Add("GetDetectInfoEnhanced", `{"BizToken":"x","RuleId":"0","BestFramesCount":3}`)
-	f.Fuzz(func(t *testing.T, action, body string) {
-		a, ok := faceid.Lookup(action)
-		if !ok {
-			a, _ = faceid.Lookup("IdCardVerification")
+	f.Add(uint8(0), `{"IdCard":"110101199003074477","Name":"张三"}`)
+	f.Add(uint8(1), `{"IdCard":"a","Name":"b","Phone":"c","EncryptionMode":"2"}`)
+	f.Add(uint8(2), `{"RuleId":"0","IntentionQuestions":[{"Question":"q","Answers":["a"]}]}`)
+	f.Add(uint8(3), `{"BizToken":"x","RuleId":"0","BestFramesCount":3}`)
+	f.Add(uint8(4), `{"IdCard":"110101199003074477","Name":"张三","ImageBase64":"QUJD"}`)
+	f.Add(uint8(5), `{"Encryption":{"EncryptList":["IdCard"],"CiphertextBlob":"x","Iv":"y"},"IdCard":"q83v","Name":"张三"}`)
+	all := faceid.All()
+	f.Fuzz(func(t *testing.T, pick uint8, body string) {
+		a := all[int(pick)%len(all)]
+		req, local, err := Check(a, []byte(body))
+		over := int64(len(body)) > MaxBody(a.Name)
+		if err != nil {
+			e := errs.As(err)
+			if e.Kind != errs.Invalid || e.Code == "" {
+				t.Fatalf("refusal %v is not an Invalid error with a code", err)
+			}
+			if (e.Code == RequestSizeLimitExceeded) != over {
+				t.Fatalf("size refusal %v for a %d-byte body (cap %d)", err, len(body), MaxBody(a.Name))
+			}
+			return
 		}
-		_, local, err := Check(a, []byte(body))
-		if err != nil && errs.KindOf(err) != errs.Invalid {
-			t.Fatalf("non-Invalid error %v", err)
+		if over {
+			t.Fatalf("accepted a %d-byte body over the cap %d", len(body), MaxBody(a.Name))
 		}
-		if local != nil && local.Code.Charged {
-			t.Fatalf("charged local code %v", local.Code)
+		if local != nil {
+			if local.Code.Charged || local.Field == "" || local.Rule == "" {
+				t.Fatalf("local answer %+v", local)
+			}
+			return
+		}
+		if strings.TrimSpace(body) != "" && !json.Valid([]byte(body)) {
+			t.Fatalf("accepted invalid JSON %q", body)
+		}
+		if !utf8.ValidString(body) {
+			t.Fatalf("accepted invalid UTF-8")
+		}
+		v := reflect.ValueOf(req).Elem()
+		skip := encryptedFields(v)
+		for name, r := range fieldRules {
+			s, ok := stringField(v.FieldByName(name))
+			if ok && !skip[name] && r.check(s) != nil {
+				t.Fatalf("accepted %s that breaks its rule: %v", name, r.check(s))
+			}
+		}
+		again, err := json.Marshal(req)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		// Compared encoded: omitempty turns an empty list into an absent one.
+		req2, local2, err := Check(a, again)
+		if err != nil || local2 != nil {
+			t.Fatalf("re-encoded request %s: local=%+v err=%v", again, local2, err)
+		}
+		if third, _ := json.Marshal(req2); string(third) != string(again) {
+			t.Fatalf("not a fixed point:\n%s\n%s", again, third)
 		}
 	})
 }
