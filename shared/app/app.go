@@ -60,6 +60,10 @@ func Build(env *Env, actions []string) (*gateway.Gateway, string, error) {
 	if err != nil {
 		return nil, "", errs.Wrap(err, errs.Internal, "InvalidConfiguration", "%s", err.Error())
 	}
+	idem, err := env.Idempotency()
+	if err != nil {
+		return nil, "", err
+	}
 	svc := &service.Service{Provider: p}
 	if mode == ModeLive {
 		limits, err := parseProviderLimits(env.Getenv("IDV_PROVIDER_QPS"))
@@ -77,7 +81,7 @@ func Build(env *Env, actions []string) (*gateway.Gateway, string, error) {
 		Scenarios:   func() any { return sb.Scenarios() },
 		Logger:      env.Log,
 		Limiter:     gatewayLimiter{env.Limiter()},
-		Idempotency: env.Idempotency(),
+		Idempotency: idem,
 	})
 	if err != nil {
 		return nil, "", err

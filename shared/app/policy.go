@@ -11,6 +11,7 @@ import (
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/gateway"
 	"github.com/idverify/idverify/shared/ratelimit"
 )
 
@@ -19,6 +20,10 @@ import (
 type shared struct {
 	once    sync.Once
 	limiter ratelimit.Limiter
+
+	idemOnce sync.Once
+	idem     gateway.IdempotencyStore
+	idemErr  error
 }
 
 // Limiter is the process's rate limiter: Redis-backed (shared by every

@@ -114,12 +114,12 @@ func roundUp(d time.Duration) time.Duration {
 
 // stored is an answer as the idempotency store keeps it.
 type stored struct {
-	Body    json.RawMessage `json:"body,omitempty"`
-	Source  string          `json:"source,omitempty"`
-	Code    string          `json:"code,omitempty"`
-	Rule    string          `json:"rule,omitempty"`
-	Sandbox bool            `json:"sandbox,omitempty"`
-	Err     *storedErr      `json:"error,omitempty"`
+	Body    []byte     `json:"body,omitempty"` // bytes, not RawMessage: Marshal would compact it
+	Source  string     `json:"source,omitempty"`
+	Code    string     `json:"code,omitempty"`
+	Rule    string     `json:"rule,omitempty"`
+	Sandbox bool       `json:"sandbox,omitempty"`
+	Err     *storedErr `json:"error,omitempty"`
 }
 
 type storedErr struct {

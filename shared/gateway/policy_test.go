@@ -221,7 +221,8 @@ func TestContentTypeChecked(t *testing.T) {
 		"":                                  200,
 		"application/json":                  200,
 		"application/json; charset=UTF-8":   200,
-		"application/x-www-form-urlencoded": http.StatusUnsupportedMediaType,
+		"application/x-www-form-urlencoded": 200, // curl -d
+		"multipart/form-data; boundary=x":   http.StatusUnsupportedMediaType,
 		"text/plain":                        http.StatusUnsupportedMediaType,
 		"application/json; charset=gbk":     http.StatusUnsupportedMediaType,
 		"application/json; charset":         http.StatusUnsupportedMediaType,
@@ -234,7 +235,7 @@ func TestContentTypeChecked(t *testing.T) {
 			t.Errorf("Content-Type %q: %d %s", ct, got.Status, got.Body)
 		}
 	}
-	if n := p.count("IdCardVerification"); n != 3 {
+	if n := p.count("IdCardVerification"); n != 4 {
 		t.Fatalf("provider calls %d", n)
 	}
 }

@@ -62,15 +62,21 @@ func markReplay(resp *Response, o outcome) *Response {
 }
 
 // checkJSONContentType accepts application/json (any charset spelling of
-// UTF-8) and, where optional, no Content-Type at all (curl without -H).
-func checkJSONContentType(ct string, optional bool) error {
+// UTF-8) and, where lenient, no Content-Type at all or curl -d's default
+// form type: the body is decoded strictly as JSON whatever the label says,
+// so the label cannot change how it is read. Anything else (multipart, XML,
+// text) is refused before the body is looked at.
+func checkJSONContentType(ct string, lenient bool) error {
 	if strings.TrimSpace(ct) == "" {
-		if optional {
+		if lenient {
 			return nil
 		}
 		return errs.E(errs.Invalid, "InvalidParameter", "missing Content-Type: send application/json")
 	}
 	mt, params, err := mime.ParseMediaType(ct)
+	if err == nil && lenient && mt == "application/x-www-form-urlencoded" {
+		return nil
+	}
 	if err != nil || mt != "application/json" {
 		return errs.E(errs.Invalid, "UnsupportedMediaType", "Content-Type %q is not accepted: send application/json", truncate(ct, 64))
 	}
