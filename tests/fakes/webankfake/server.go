@@ -51,6 +51,9 @@ type Options struct {
 	// TokenDelay slows access_token answers, to widen the window in which
 	// concurrent refreshes would overlap.
 	TokenDelay time.Duration
+	// Hold, when set, is called before a request is handled: a test can
+	// block there to catch a caller in the middle of a call.
+	Hold func(path string)
 }
 
 // Outcome is the result of a face session, set by a test with Complete.
@@ -149,6 +152,13 @@ func (s *Server) Overlaps() int {
 	return s.overlaps
 }
 
+// Orders is how many distinct orderNos getAdvFaceId accepted.
+func (s *Server) Orders() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.orders)
+}
+
 // Complete ends the face session of orderNo with outcome. It fails when
 // the SDK never launched that order with a valid NONCE-ticket signature.
 func (s *Server) Complete(orderNo string, outcome Outcome) error {
@@ -178,6 +188,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[r.URL.Path]++
 	s.mu.Unlock()
+	if s.opts.Hold != nil {
+		s.opts.Hold(r.URL.Path)
+	}
 	var out map[string]any
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/api/oauth2/access_token":
