@@ -8,6 +8,7 @@
 //
 //	go run ./scripts/load -n 2000 -c 32
 //	go run ./scripts/load -action PhoneVerification
+//	go run ./scripts/load -mix busy=0.1,throttle=0.05,reset=0.01
 //	go run ./scripts/load -url http://127.0.0.1:8080 -key "$IDV_KEY"
 //
 // With -url it loads an already-running server instead (no fake, no billing
@@ -23,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,11 +35,14 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/tencent"
 	fake "github.com/idverify/idverify/tests/fakes/faceid"
 )
 
@@ -68,6 +73,7 @@ type config struct {
 	body    string
 	url     string
 	bin     string
+	mix     string
 	key     string
 	timeout time.Duration
 }
@@ -81,6 +87,7 @@ func realMain(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.body, "body", "", "request JSON (default: valid values for -action)")
 	fs.StringVar(&cfg.url, "url", "", "load this running server instead of starting the fake and functions/all")
 	fs.StringVar(&cfg.bin, "bin", "", "run this functions/all binary instead of building one")
+	fs.StringVar(&cfg.mix, "mix", "", "fake FaceID faults, e.g. busy=0.1,throttle=0.05,reset=0.01 (also 5xx, malformed)")
 	fs.StringVar(&cfg.key, "key", "", "API key, sent as Authorization: Bearer <key>")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "per-request timeout")
 	if err := fs.Parse(args); err != nil {
@@ -106,8 +113,14 @@ func realMain(ctx context.Context, args []string) error {
 	}
 
 	var f *fake.Server
+	if cfg.mix != "" && cfg.url != "" {
+		return errors.New("-mix programs the in-process fake FaceID: it cannot be used with -url")
+	}
 	if cfg.url == "" {
 		f = fake.New(fake.Options{})
+		if err := program(f, cfg); err != nil {
+			return err
+		}
 		upstream := httptest.NewServer(f)
 		defer upstream.Close()
 		srv, err := startLocal(ctx, upstream.URL, cfg.bin)
@@ -121,6 +134,66 @@ func realMain(ctx context.Context, args []string) error {
 
 	res := run(ctx, cfg)
 	res.print(os.Stdout, cfg, f)
+	return nil
+}
+
+// program queues -mix's faults on the fake: each upstream call (retries
+// included) meets a fault with the given probability.
+func program(f *fake.Server, cfg config) error {
+	if cfg.mix == "" {
+		return nil
+	}
+	type fault struct {
+		p float64
+		b fake.Behavior
+	}
+	var faults []fault
+	total := 0.0
+	for _, item := range strings.Split(cfg.mix, ",") {
+		name, val, _ := strings.Cut(strings.TrimSpace(item), "=")
+		p, err := strconv.ParseFloat(val, 64)
+		if err != nil || p < 0 || p > 1 {
+			return fmt.Errorf("-mix %q: want name=probability between 0 and 1", item)
+		}
+		var b fake.Behavior
+		switch name {
+		case "busy":
+			codes := tencent.BusyCodes(cfg.action)
+			if len(codes) == 0 {
+				return fmt.Errorf("-mix busy: %s has no free busy result code", cfg.action)
+			}
+			b = fake.Behavior{Result: codes[0]}
+		case "throttle":
+			b = fake.Behavior{ErrorCode: "RequestLimitExceeded", ErrorMessage: "rate limited (load test)"}
+		case "reset":
+			b = fake.Behavior{Fault: fake.ResetAfterRead}
+		case "5xx":
+			b = fake.Behavior{Status: http.StatusBadGateway, Body: []byte("bad gateway")}
+		case "malformed":
+			b = fake.Behavior{Fault: fake.Malformed}
+		default:
+			return fmt.Errorf("-mix %q: faults are busy, throttle, reset, 5xx, malformed", name)
+		}
+		total += p
+		faults = append(faults, fault{p, b})
+	}
+	if total > 1 {
+		return errors.New("-mix: probabilities add up to more than 1")
+	}
+	// Retries make more upstream calls than requests; beyond the queue the
+	// fake answers normally.
+	queue := make([]fake.Behavior, cfg.n*tencent.MaxAttempts)
+	for i := range queue {
+		x := rand.Float64()
+		for _, fl := range faults {
+			if x < fl.p {
+				queue[i] = fl.b
+				break
+			}
+			x -= fl.p
+		}
+	}
+	f.Queue(cfg.action, queue...)
 	return nil
 }
 
@@ -283,7 +356,7 @@ func run(ctx context.Context, cfg config) *results {
 			defer wg.Done()
 			for ctx.Err() == nil && next.Add(1) <= int64(cfg.n) {
 				t0 := time.Now()
-				class := once(ctx, client, target, cfg.key, body)
+				class := once(ctx, client, cfg.action, target, cfg.key, body)
 				d := time.Since(t0)
 				finished.Add(1)
 				if !strings.HasPrefix(class, "transport") {
@@ -310,7 +383,7 @@ func run(ctx context.Context, cfg config) *results {
 
 // once sends one request and returns "" on success or the error class: the
 // HTTP status and FaceID error code, or the transport failure.
-func once(ctx context.Context, client *http.Client, url, key string, body []byte) string {
+func once(ctx context.Context, client *http.Client, action, url, key string, body []byte) string {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return "transport: " + err.Error()
@@ -337,13 +410,25 @@ func once(ctx context.Context, client *http.Client, url, key string, body []byte
 		return "transport: body: " + err.Error()
 	}
 	var env struct {
-		Response struct{ Error struct{ Code string } }
+		Response map[string]json.RawMessage
 	}
 	_ = json.Unmarshal(b, &env)
-	if resp.StatusCode == http.StatusOK && env.Response.Error.Code == "" {
+	var e struct{ Code string }
+	_ = json.Unmarshal(env.Response["Error"], &e)
+	if resp.StatusCode == http.StatusOK && e.Code == "" {
+		// A free business result (busy, no record...) is an answer, but
+		// one FaceID does not bill: counted apart so billing adds up.
+		if a, ok := faceid.Lookup(action); ok && a.ResultField != "" {
+			var code string
+			if json.Unmarshal(env.Response[a.ResultField], &code) == nil {
+				if r, ok := a.Result(code); ok && !r.Charged {
+					return "HTTP 200 free result " + code
+				}
+			}
+		}
 		return ""
 	}
-	code := env.Response.Error.Code
+	code := e.Code
 	if code == "" {
 		code = "(no FaceID error)"
 	}
@@ -377,8 +462,10 @@ func (r *results) print(w io.Writer, cfg config, f *fake.Server) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
 	errTotal := 0
-	for _, v := range r.errors {
-		errTotal += v
+	for k, v := range r.errors {
+		if !strings.HasPrefix(k, "HTTP 200") {
+			errTotal += v
+		}
 	}
 	fmt.Fprintf(bw, "target       %s (%s)\n", cfg.url, cfg.action)
 	fmt.Fprintf(bw, "requests     %d sent, concurrency %d, %.2fs\n", r.sent, cfg.c, r.elapsed.Seconds())
@@ -387,7 +474,7 @@ func (r *results) print(w io.Writer, cfg config, f *fake.Server) {
 		fmt.Fprintf(bw, "latency      p50 %s  p90 %s  p99 %s  max %s\n",
 			ms(pct(r.latencies, 50)), ms(pct(r.latencies, 90)), ms(pct(r.latencies, 99)), ms(r.latencies[len(r.latencies)-1]))
 	}
-	fmt.Fprintf(bw, "errors       %d\n", errTotal)
+	fmt.Fprintf(bw, "errors       %d (answers by class below; HTTP 200 lines are free results, not errors)\n", errTotal)
 	classes := make([]string, 0, len(r.errors))
 	for k := range r.errors {
 		classes = append(classes, k)
@@ -398,6 +485,21 @@ func (r *results) print(w io.Writer, cfg config, f *fake.Server) {
 	}
 	if f != nil {
 		fmt.Fprintf(bw, "fake FaceID  %d calls, %d billable\n", f.TotalCalls(), f.TotalBillable())
+		// Each request may be billed once at most: when it got a charged
+		// answer, or failed after its call may have been processed (502).
+		answered, ambiguous := r.sent, 0
+		for k, v := range r.errors {
+			answered -= v
+			if strings.HasPrefix(k, "HTTP 502") {
+				ambiguous += v
+			}
+		}
+		verdict := "ok: nothing billed twice"
+		if f.TotalBillable() > answered+ambiguous {
+			verdict = "DOUBLE BILLING"
+		}
+		fmt.Fprintf(bw, "billing      %d charged answers + %d ambiguous failures = %d >= %d billable: %s\n",
+			answered, ambiguous, answered+ambiguous, f.TotalBillable(), verdict)
 	}
 }
 
