@@ -447,11 +447,11 @@ func progress(n int, finished *atomic.Int64) func() {
 		for {
 			select {
 			case <-done:
-				fmt.Fprintf(os.Stderr, "\rload: %d/%d done in %.1fs\n", finished.Load(), n, time.Since(start).Seconds())
+				fmt.Fprintf(os.Stderr, "load: %d/%d done in %.1fs\n", finished.Load(), n, time.Since(start).Seconds())
 				return
 			case <-t.C:
 				f := finished.Load()
-				fmt.Fprintf(os.Stderr, "\rload: %d/%d (%.0f req/s)", f, n, float64(f)/time.Since(start).Seconds())
+				fmt.Fprintf(os.Stderr, "load: %d/%d (%.0f req/s)\n", f, n, float64(f)/time.Since(start).Seconds())
 			}
 		}
 	}()
