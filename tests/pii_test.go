@@ -104,6 +104,11 @@ func TestLeaksDetectsPieces(t *testing.T) {
 			t.Errorf("scanner misses %q", s)
 		}
 	}
+	for _, s := range []string{"auth=" + piiBearerKey[5:20], piiTC3Key[10:], keySha256(piiRestrictedKey)[30:44]} {
+		if len(keyLeaks(s)) == 0 {
+			t.Errorf("key scanner misses %q", s)
+		}
+	}
 	if l := leaks(`{"time":"2026-03-12T08:30:16.330106Z","latency_ms":0.198509,"request_id":"33010619-8509-1756-3aaa-bbbbbbbbbbbb"}`); len(l) != 0 {
 		t.Errorf("scanner flags noise: %v", l)
 	}
@@ -488,4 +493,113 @@ func invokeSuite(t *testing.T, bin string) string {
 		t.Fatal("name is not UTF-8")
 	}
 	return logs.String()
+}
+
+// Credentials for the scan with callers configured. The restricted key may
+// call one action only, to exercise the 403 path.
+const (
+	piiBearerKey     = "idvk_piiScanBearerKey7Qm2Zx9Lw4Rt6Yp1Hs8Nc3Vb5"
+	piiRestrictedKey = "idvk_piiScanRestricted3Df8Gh1Jk6Lm2Np9Qr4St7"
+	piiTC3ID         = "AKIDpiiScan0001"
+	piiTC3Key        = "piiScanTc3SecretKey4Gh7Jk2Lm9Np5Qr8St1Uv6"
+)
+
+// keyLeaks lists the credentials (or 12-character pieces of them) and
+// their hashes that appear in out.
+func keyLeaks(out string) []string {
+	var found []string
+	for _, k := range []string{piiBearerKey, piiRestrictedKey, piiTC3Key} {
+		for _, v := range []string{k, keySha256(k)} {
+			for i := 0; i+12 <= len(v); i++ {
+				if strings.Contains(out, v[i:i+12]) {
+					found = append(found, fmt.Sprintf("piece %q of %.12s...", v[i:i+12], v))
+					break
+				}
+			}
+		}
+	}
+	return found
+}
+
+// TestPIIAndKeysNeverLoggedWithCallers repeats the scan on a server with
+// IDV_CALLERS: every action over /v1 with a Bearer key and over the Tencent
+// API form signed by the Go SDK with a TC3 key pair, plus wrong keys, wrong
+// signatures and a forbidden action. Neither personal data nor the keys,
+// their hashes or pieces may appear in the output.
+func TestPIIAndKeysNeverLoggedWithCallers(t *testing.T) {
+	bin := buildBinary(t, "all")
+	callers := `[{"id":"pii-web","keySha256":"` + keySha256(piiBearerKey) + `","actions":["*"]},` +
+		`{"id":"pii-narrow","keySha256":"` + keySha256(piiRestrictedKey) + `","actions":["PhoneVerification"]},` +
+		`{"id":"pii-partner","secretId":"` + piiTC3ID + `","secretKey":"` + piiTC3Key + `","actions":["*"]}]`
+	var out capture
+	base := startCaptured(t, bin, &out, "IDV_LOG_LEVEL=debug", "IDV_CALLERS="+callers)
+
+	bearer := func(key string) func(string, map[string]any) (int, map[string]any) {
+		return func(action string, body map[string]any) (int, map[string]any) {
+			h := piiHeaders("application/json")
+			h["Authorization"] = "Bearer " + key
+			status, b := httpCase{name: action, method: "POST", path: "/v1/faceid/" + action, header: h, body: jsonOf(t, body)}.do(t, base)
+			var env struct{ Response map[string]any }
+			if err := json.Unmarshal(b, &env); err != nil || env.Response == nil {
+				t.Fatalf("%s: %d %s", action, status, b)
+			}
+			return status, env.Response
+		}
+	}
+	web := bearer(piiBearerKey)
+	webCall := func(action string, body map[string]any) map[string]any { _, r := web(action, body); return r }
+	sdkCall := func(action string, body map[string]any) map[string]any {
+		code, r := goSDKCall(t, base, piiTC3ID, piiTC3Key, action, string(jsonOf(t, body)))
+		if code != "" {
+			t.Errorf("TC3 %s: %s", action, code)
+		}
+		return r
+	}
+	for _, a := range faceid.All() {
+		if status, r := web(a.Name, piiRequest(t, a, webCall)); status != 200 || r["Error"] != nil {
+			t.Errorf("bearer %s: %d %v", a.Name, status, r["Error"])
+		}
+		sdkCall(a.Name, piiRequest(t, a, sdkCall))
+	}
+
+	idBody := map[string]any{"IdCard": pii.id, "Name": pii.name}
+	for key, want := range map[string]int{
+		piiBearerKey[:len(piiBearerKey)-1] + "X": 401, // one character off
+		piiTC3Key:                                401, // a TC3 secret sent as a Bearer key
+		keySha256(piiBearerKey):                  401, // the hash instead of the key
+		pii.id + pii.card:                        401,
+		piiRestrictedKey:                         403, // may not call IdCardVerification
+		piiBearerKey + " " + pii.id:              401,
+	} {
+		if status, _ := bearer(key)("IdCardVerification", idBody); status != want {
+			t.Errorf("Bearer %.16s...: %d, want %d", key, status, want)
+		}
+	}
+	if code, _ := goSDKCall(t, base, piiTC3ID, piiTC3Key[:len(piiTC3Key)-1]+"X", "IdCardVerification", string(jsonOf(t, idBody))); code != "AuthFailure.SignatureFailure" {
+		t.Errorf("wrong TC3 key: %q", code)
+	}
+	if code, _ := goSDKCall(t, base, pii.phone+"AKID", piiTC3Key, "IdCardVerification", string(jsonOf(t, idBody))); code != "AuthFailure.SecretIdNotFound" {
+		t.Errorf("unknown SecretId: %q", code)
+	}
+	basic := piiHeaders("application/json")
+	basic["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(pii.email+":"+piiBearerKey))
+	if status, _ := (httpCase{name: "basic", method: "POST", path: "/v1/faceid/IdCardVerification", header: basic, body: jsonOf(t, idBody)}).do(t, base); status != 401 {
+		t.Errorf("Basic auth: %d", status)
+	}
+
+	logs := out.String()
+	if !strings.Contains(logs, `"caller":"pii-web"`) || !strings.Contains(logs, `"caller":"pii-partner"`) {
+		t.Fatalf("no request line names the callers: the scan would prove nothing\n%.2000s", logs)
+	}
+	for _, l := range append(leaks(logs), keyLeaks(logs)...) {
+		t.Errorf("server output contains personal data or a key: %s", l)
+	}
+	if t.Failed() {
+		for _, l := range strings.Split(logs, "\n") {
+			if len(leaks(l))+len(keyLeaks(l)) > 0 {
+				t.Logf("leaking line: %.400s", l)
+			}
+		}
+	}
+	t.Logf("%d bytes of server output scanned", len(logs))
 }
