@@ -34,11 +34,7 @@ func Build(ctx context.Context, env *app.Env, endpoints ...string) (*app.Built, 
 	if err != nil {
 		return nil, err
 	}
-	auth, err := app.Authenticator(env, mode)
-	if err != nil {
-		return nil, err
-	}
-	opts := Options{Mode: mode, Auth: auth, Endpoints: endpoints, Logger: env.Log, Sandbox: NewSandbox(SandboxOptions{})}
+	opts := Options{Mode: mode, Endpoints: endpoints, Logger: env.Log, Sandbox: NewSandbox(SandboxOptions{})}
 	if mode == app.ModeLive {
 		c, err := baidu.New(baidu.Config{
 			APIKey: key, SecretKey: secret, BaseURL: env.Getenv(EnvBaseURL),
@@ -48,6 +44,9 @@ func Build(ctx context.Context, env *app.Env, endpoints ...string) (*app.Built, 
 			return nil, err
 		}
 		opts.Live = c
+	}
+	if opts.Auth, err = app.Authenticator(env, mode); err != nil {
+		return nil, err
 	}
 	h, err := New(opts)
 	if err != nil {

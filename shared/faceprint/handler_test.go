@@ -276,4 +276,3 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		t.Errorf("log lacks the request facts:\n%s", buf.String())
 	}
 }
-

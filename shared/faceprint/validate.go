@@ -57,7 +57,8 @@ func (m members) integer(field string) (int64, bool, error) {
 		return 0, false, nil
 	}
 	var n json.Number
-	if json.Unmarshal(raw, &n) != nil {
+	// json.Number also takes a quoted number; Baidu's int fields do not.
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '"' || json.Unmarshal(raw, &n) != nil {
 		return 0, false, invalid(field, "must be an integer")
 	}
 	v, err := n.Int64()
