@@ -232,6 +232,7 @@ func startLocal(ctx context.Context, upstream, bin string) (*local, error) {
 		build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./functions/all")
 		build.Dir = root
 		if out, err := build.CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
 			return nil, fmt.Errorf("go build ./functions/all: %v\n%s", err, out)
 		}
 	}
@@ -253,10 +254,11 @@ func startLocal(ctx context.Context, upstream, bin string) (*local, error) {
 	tail := &tailBuffer{max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = tail, tail
 	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	l := &local{cmd: cmd, url: "http://127.0.0.1:" + port, tail: tail, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(l.done); os.RemoveAll(dir) }()
+	go func() { _ = cmd.Wait(); os.RemoveAll(dir); close(l.done) }()
 
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
