@@ -125,7 +125,7 @@ func TestFaceprintFunctionSandbox(t *testing.T) {
 	}
 
 	// The sample event through local invocation.
-	ev, err := os.ReadFile("../events/faceprint-verify-token-generate.json")
+	ev, err := os.ReadFile("../events/faceprint/verify-token-generate.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,5 +135,22 @@ func TestFaceprintFunctionSandbox(t *testing.T) {
 	out, err := cmd.Output()
 	if err != nil || !bytes.Contains(out, []byte(`"verify_token":"sb`)) {
 		t.Errorf("invoke: %s %v", out, err)
+	}
+	// The HTTP event (from a public address, so the sandbox must be open).
+	ev, err = os.ReadFile("../events/faceprint/scf-function-url.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd = execCommand(bin, "IDV_SANDBOX_OPEN=true")
+	cmd.Args = append(cmd.Args, "invoke")
+	cmd.Stdin = bytes.NewReader(ev)
+	out, err = cmd.Output()
+	var hr struct {
+		StatusCode int
+		Body       string
+	}
+	_ = json.Unmarshal(out, &hr)
+	if err != nil || hr.StatusCode != 200 || !strings.Contains(hr.Body, `"verify_token":"sb`) {
+		t.Errorf("invoke HTTP event: %s %v", out, err)
 	}
 }

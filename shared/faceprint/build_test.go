@@ -105,7 +105,7 @@ func TestFunctionsMatchMains(t *testing.T) {
 // TestEvents: every sample event is a request the functions accept.
 func TestEvents(t *testing.T) {
 	h := sandboxHandler(t, nil)
-	files, _ := filepath.Glob(filepath.Join("..", "..", "events", "faceprint-*.json"))
+	files, _ := filepath.Glob(filepath.Join("..", "..", "events", "faceprint", "*.json"))
 	n := 0
 	for _, file := range files {
 		b, err := os.ReadFile(file)
