@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -102,6 +103,11 @@ func redisFrom(ctx context.Context, url string) (redis.UniversalClient, error) {
 		// The URL may carry a password: never echo it.
 		return nil, errs.E(errs.Internal, "InvalidRedisURL", "IDV_REDIS_URL is not a redis:// or rediss:// URL")
 	}
+	// Fail fast: every request waits on the store (rate limits,
+	// idempotency), and a store that is down is handled by falling back or
+	// refusing, not by go-redis's long default retry schedule.
+	o.MaxRetries, o.DialTimeout = 1, time.Second
+	o.ReadTimeout, o.WriteTimeout = time.Second, time.Second
 	c := redis.NewClient(o)
 	pctx, cancel := context.WithTimeout(ctx, redisPingTimeout)
 	defer cancel()

@@ -137,7 +137,12 @@ func As(err error) *Error {
 }
 
 // KindOf is the kind of err, Internal when it is not an *Error.
-func KindOf(err error) Kind { return As(err).Kind }
+func KindOf(err error) Kind {
+	if err == nil {
+		return Internal // no error has no kind; callers check err first
+	}
+	return As(err).Kind
+}
 
 func defaultCode(k Kind) string {
 	switch k {
