@@ -96,7 +96,9 @@ func ParseRef(s string) (Ref, error) {
 	scheme, rest, ok := strings.Cut(s, ":")
 	info, known := schemes[scheme]
 	if !ok || !known {
-		return Ref{}, malformed(scheme, "not a reference: want one of %s followed by ':'", strings.Join(Schemes(), ", "))
+		// An unknown "scheme" is caller text (maybe the secret itself,
+		// mistyped): never put it in the error.
+		return Ref{}, malformed("", "not a reference: want one of %s followed by ':'", strings.Join(Schemes(), ", "))
 	}
 	r := Ref{Scheme: scheme}
 	rest, key, hasKey := strings.Cut(rest, "#")

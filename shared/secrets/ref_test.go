@@ -82,3 +82,16 @@ func TestIsRef(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRefNeverEchoesAnUnknownScheme(t *testing.T) {
+	for _, in := range []string{"plain-secret-value", "s3cr3t:with-colon", "AWSKMS:upper"} {
+		_, err := ParseRef(in)
+		if err == nil {
+			t.Fatalf("%q parsed", in)
+		}
+		head, _, _ := strings.Cut(in, ":")
+		if strings.Contains(err.Error(), head) {
+			t.Errorf("error repeats the input: %v", err)
+		}
+	}
+}
