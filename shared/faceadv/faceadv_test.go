@@ -398,7 +398,7 @@ func TestAsyncRestart(t *testing.T) {
 	j, _ := fresh.jobs.get(context.Background(), trace)
 	j.Attempts = 1
 	_ = fresh.jobs.put(context.Background(), j)
-	if _, ok, _ := fresh.jobs.lease(context.Background(), trace); !ok {
+	if _, ok, _ := fresh.jobs.lease(context.Background(), trace, time.Minute); !ok {
 		t.Fatal("lease")
 	}
 	if e := post(t, fresh, PathResult, "live-key", map[string]any{"traceNo": trace}); e.Data.Status != StatusProcessing {

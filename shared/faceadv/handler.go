@@ -384,7 +384,7 @@ func (h *Handler) runJob(ctx context.Context, traceNo string) (*Job, error) {
 	if j.State == stateDone && (j.Delivered || h.callback == nil) {
 		return j, nil
 	}
-	release, ok, err := h.jobs.lease(ctx, traceNo)
+	release, ok, err := h.jobs.lease(ctx, traceNo, h.lease)
 	if err != nil {
 		return nil, errs.Wrap(err, errs.Unavailable, "", "the job store could not be reached")
 	}

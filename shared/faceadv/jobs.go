@@ -57,7 +57,7 @@ type jobStore interface {
 	get(ctx context.Context, traceNo string) (*Job, error) // nil, nil when unknown
 	// lease takes the job for one runner; ok is false when someone else
 	// holds it.
-	lease(ctx context.Context, traceNo string) (release func(), ok bool, err error)
+	lease(ctx context.Context, traceNo string, ttl time.Duration) (release func(), ok bool, err error)
 	// open lists jobs not yet finished and delivered.
 	open(ctx context.Context) ([]string, error)
 	close(ctx context.Context, traceNo string) error
@@ -108,12 +108,12 @@ func (s redisJobs) get(ctx context.Context, traceNo string) (*Job, error) {
 
 var releaseScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`)
 
-func (s redisJobs) lease(ctx context.Context, traceNo string) (func(), bool, error) {
+func (s redisJobs) lease(ctx context.Context, traceNo string, ttl time.Duration) (func(), bool, error) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	owner := hex.EncodeToString(b[:])
 	key := jobPrefix + traceNo + ":lease"
-	ok, err := s.rdb.SetNX(ctx, key, owner, leaseTTL).Result()
+	ok, err := s.rdb.SetNX(ctx, key, owner, ttl).Result()
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -174,13 +174,13 @@ func (s *memJobs) get(_ context.Context, traceNo string) (*Job, error) {
 	return &j, nil
 }
 
-func (s *memJobs) lease(_ context.Context, traceNo string) (func(), bool, error) {
+func (s *memJobs) lease(_ context.Context, traceNo string, ttl time.Duration) (func(), bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if until, ok := s.leases[traceNo]; ok && time.Now().Before(until) {
 		return nil, false, nil
 	}
-	s.leases[traceNo] = time.Now().Add(leaseTTL)
+	s.leases[traceNo] = time.Now().Add(ttl)
 	return func() {
 		s.mu.Lock()
 		delete(s.leases, traceNo)
