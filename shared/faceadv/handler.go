@@ -407,7 +407,11 @@ func (h *Handler) runJob(ctx context.Context, traceNo string) (*Job, error) {
 			if err := h.jobs.put(ctx, j); err != nil {
 				return nil, errs.Wrap(err, errs.Unavailable, "", "the job store could not be reached")
 			}
-			j.Envelope = h.execute(ctx, j.Action, &j.Request, j.Sandbox, traceNo)
+			// The run must not end with the request that triggered it (a
+			// poll whose client hung up): its outcome is final.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.lease)
+			j.Envelope = h.execute(rctx, j.Action, &j.Request, j.Sandbox, traceNo)
+			cancel()
 		}
 		j.State = stateDone
 		j.Delivered = h.callback == nil
