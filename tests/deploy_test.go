@@ -12,6 +12,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/idverify/idverify/shared/catalog"
+	"github.com/idverify/idverify/shared/faceprint"
 	"io"
 	"os"
 	"os/exec"
@@ -120,6 +122,9 @@ func samFunctions(t *testing.T, sam ymap) map[string]string {
 			}
 			p := asStr(dig(ev, "Properties", "Path"))
 			action, ok := strings.CutPrefix(p, "/v1/faceid/")
+			if f, isCatalog := catalogByPath()[p]; isCatalog {
+				action, ok = f.Name, true // a non-FaceID function, keyed by its folder
+			}
 			if !ok || !strings.EqualFold(asStr(dig(ev, "Properties", "Method")), "POST") {
 				t.Errorf("%s: route %s %s is not POST /v1/faceid/<Action>", id, asStr(dig(ev, "Properties", "Method")), p)
 				continue
@@ -135,6 +140,35 @@ func samFunctions(t *testing.T, sam ymap) map[string]string {
 		}
 	}
 	return out
+}
+
+// catalogFunctions are the non-FaceID functions (seed 002's pair, Baidu's
+// faceprint endpoints), from their packages' own lists.
+func catalogFunctions() []catalog.Function {
+	return append([]catalog.Function(nil), faceprint.Functions...)
+}
+
+// deployed is one function of the deploy files: a FaceID action (keyed by
+// its name) or a catalog function (keyed by its folder).
+type deployed struct{ Name, Function string }
+
+func deployedFunctions() []deployed {
+	var out []deployed
+	for _, a := range faceid.All() {
+		out = append(out, deployed{a.Name, a.Function})
+	}
+	for _, f := range catalogFunctions() {
+		out = append(out, deployed{f.Name, f.Name})
+	}
+	return out
+}
+
+func catalogByPath() map[string]catalog.Function {
+	m := map[string]catalog.Function{}
+	for _, f := range catalogFunctions() {
+		m[f.Path] = f
+	}
+	return m
 }
 
 func TestDeployEveryActionHasAFunctionFolder(t *testing.T) {
@@ -158,9 +192,9 @@ func TestDeploySAMTemplate(t *testing.T) {
 	resources, _ := sam["Resources"].(ymap)
 	globals := dig(sam, "Globals", "Function")
 	fns := samFunctions(t, sam)
-	actions := faceid.All()
+	actions := deployedFunctions()
 	if len(fns) != len(actions) {
-		t.Errorf("template.yaml has %d functions with a route, the registry %d actions", len(fns), len(actions))
+		t.Errorf("template.yaml has %d functions with a route, want %d (registry actions and catalog functions)", len(fns), len(actions))
 	}
 	prop := func(fn any, name string) any { // a function property, or its Globals default
 		if v := dig(fn, "Properties", name); v != nil {
@@ -263,8 +297,8 @@ func TestDeployServerless(t *testing.T) {
 		t.Error("no execution role: the function could not read its secrets")
 	}
 	functions, _ := inputs["functions"].(ymap)
-	if len(functions) != len(faceid.All()) {
-		t.Errorf("serverless.yml has %d functions, the registry %d actions", len(functions), len(faceid.All()))
+	if len(functions) != len(faceid.All())+len(catalogFunctions()) {
+		t.Errorf("serverless.yml has %d functions, the registry %d actions and the catalog %d functions", len(functions), len(faceid.All()), len(catalogFunctions()))
 	}
 	urls := map[string]ymap{}
 	for _, tr := range inputs["triggers"].(ylist) {

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/idverify/idverify/shared/catalog"
 )
 
 // This file generates the deployment descriptions from the same spec as the
@@ -64,10 +67,69 @@ var kycFlow = []kycStep{
 
 // deployAction is what the deploy files need to know about one action.
 type deployAction struct {
-	name     string // IdCardVerification
+	name     string // IdCardVerification; for catalog functions the CamelCase of fn
 	fn       string // id-card-verification
 	qps      int
 	mediaMax int // largest base64 media field in bytes, 0 when none
+
+	// Catalog (non-FaceID) functions only.
+	route    string           // the HTTP path; FaceID actions use /v1/faceid/<name>
+	desc     string           // one line
+	env      []catalog.EnvVar // their own configuration
+	timeoutS int
+}
+
+// path is the function's HTTP route.
+func (a deployAction) path() string {
+	if a.route != "" {
+		return a.route
+	}
+	return "/v1/faceid/" + a.name
+}
+
+// globalEnv are the variables every function gets from the deploy files'
+// global section; catalog functions list them too, and they are skipped there.
+var globalEnv = map[string]bool{"IDV_REDIS_URL": true, "IDV_IDEMPOTENCY_KEY": true}
+
+// ownEnv is a catalog function's configuration beyond the global one.
+func (a deployAction) ownEnv() []catalog.EnvVar {
+	var out []catalog.EnvVar
+	for _, e := range a.env {
+		if !globalEnv[e.Name] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// envParam is the SAM parameter that feeds variable e: "<Camel>Ref" for a
+// secret (a reference), "<Camel>" for a plain value.
+func envParam(e catalog.EnvVar) string {
+	p := camel(strings.ToLower(strings.ReplaceAll(e.Name, "_", "-")))
+	if e.Secret {
+		p += "Ref"
+	}
+	return p
+}
+
+// camel turns kebab-case into CamelCase: face-adv-result -> FaceAdvResult.
+func camel(kebabName string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(kebabName, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+// catalogActions are the non-FaceID functions as the deploy files see them.
+func catalogActions() []deployAction {
+	var out []deployAction
+	for _, f := range catalogFunctions() {
+		out = append(out, deployAction{name: camel(f.Name), fn: f.Name, route: f.Path, desc: f.Description, env: f.Env, timeoutS: f.TimeoutSeconds})
+	}
+	return out
 }
 
 func (a deployAction) memory() int {
@@ -78,6 +140,9 @@ func (a deployAction) memory() int {
 }
 
 func (a deployAction) timeout() int {
+	if a.timeoutS > 0 {
+		return a.timeoutS
+	}
 	if a.mediaMax > 0 {
 		return timeoutMedia
 	}
@@ -85,6 +150,9 @@ func (a deployAction) timeout() int {
 }
 
 func (a deployAction) description() string {
+	if a.route != "" {
+		return fmt.Sprintf("%s (POST %s)", a.desc, a.route)
+	}
 	d := fmt.Sprintf("FaceID %s (POST /v1/faceid/%s); Tencent default limit %d QPS", a.name, a.name, a.qps)
 	if a.mediaMax > 0 {
 		d += fmt.Sprintf("; base64 media up to %d MiB", a.mediaMax>>20)
@@ -121,8 +189,9 @@ func genDeploy(s *spec, src map[string]string) {
 			panic(fmt.Sprintf("gen: the KYC sample workflow uses %s, which the spec no longer has: edit kycFlow in scripts/gen/deploy.go", st.action))
 		}
 	}
-	src["template.yaml"] = genSAM(actions)
-	src["serverless.yml"] = genServerless(actions)
+	all := append(actions, catalogActions()...)
+	src["template.yaml"] = genSAM(all)
+	src["serverless.yml"] = genServerless(all)
 	src["serverless.asw.json"] = genASW()
 }
 
@@ -214,6 +283,8 @@ func genSAM(actions []deployAction) string {
 		{"TencentSecretIdRef", refParam("TENCENTCLOUD_SECRET_ID as a reference to where the FaceID SecretId is kept.")},
 		{"TencentSecretKeyRef", refParam("TENCENTCLOUD_SECRET_KEY as a reference to where the FaceID SecretKey is kept.")},
 		{"CallersRef", refParam("IDV_CALLERS as a reference to where the caller definitions (JSON, with the callers' keys) are kept.")},
+		{"RedisUrlRef", refParam("IDV_REDIS_URL as a reference to the redis:// or rediss:// URL of the store shared by every instance (rate limits, idempotency, provider tokens, async jobs); empty: per instance.")},
+		{"IdempotencyKeyRef", refParam("IDV_IDEMPOTENCY_KEY as a reference to 32 random bytes (base64) sealing stored answers in Redis.")},
 		{"SecretsManagerSecretArn", omap{
 			{"Type", "String"},
 			{"Default", ""},
@@ -237,6 +308,10 @@ func genSAM(actions []deployAction) string {
 			{"Description", "How long each function's log group keeps events."},
 		}},
 	}
+
+	// The catalog functions' own parameters go before LogRetentionInDays.
+	last := params[len(params)-1]
+	params = append(append(params[:len(params)-1:len(params)-1], catalogParams(actions, refParam)...), last)
 
 	notEmpty := func(p string) omap {
 		return omap{{"Fn::Not", []any{omap{{"Fn::Equals", []any{ref(p), ""}}}}}}
@@ -266,6 +341,8 @@ func genSAM(actions []deployAction) string {
 			{"TENCENTCLOUD_SECRET_ID", ref("TencentSecretIdRef")},
 			{"TENCENTCLOUD_SECRET_KEY", ref("TencentSecretKeyRef")},
 			{"IDV_CALLERS", ref("CallersRef")},
+			{"IDV_REDIS_URL", ref("RedisUrlRef")},
+			{"IDV_IDEMPOTENCY_KEY", ref("IdempotencyKeyRef")},
 		}}}},
 	}}}
 
@@ -346,10 +423,17 @@ func genSAM(actions []deployAction) string {
 		if a.timeout() != timeoutDefault {
 			props = append(props, kv{"Timeout", a.timeout()})
 		}
+		if own := a.ownEnv(); len(own) > 0 {
+			vars := omap{}
+			for _, e := range own {
+				vars = append(vars, kv{e.Name, ref(envParam(e))})
+			}
+			props = append(props, kv{"Environment", omap{{"Variables", vars}}})
+		}
 		route := omap{
 			{"ApiId", ref("HttpApi")},
 			{"Method", "POST"},
-			{"Path", "/v1/faceid/" + a.name},
+			{"Path", a.path()},
 			{"PayloadFormatVersion", "2.0"},
 		}
 		if a.qps > 0 { // an unknown limit is no limit, not zero
@@ -655,6 +739,8 @@ func genServerless(actions []deployAction) string {
 		omap{{"key", "TENCENTCLOUD_SECRET_ID"}, {"value", "${env:TENCENTCLOUD_SECRET_ID_REF}"}},
 		omap{{"key", "TENCENTCLOUD_SECRET_KEY"}, {"value", "${env:TENCENTCLOUD_SECRET_KEY_REF}"}},
 		omap{{"key", "IDV_CALLERS"}, {"value", "${env:IDV_CALLERS_REF}"}},
+		omap{{"key", "IDV_REDIS_URL"}, {"value", "${env:IDV_REDIS_URL_REF}"}},
+		omap{{"key", "IDV_IDEMPOTENCY_KEY"}, {"value", "${env:IDV_IDEMPOTENCY_KEY_REF}"}},
 	}
 	functions := omap{}
 	var triggers []any
@@ -670,6 +756,19 @@ func genServerless(actions []deployAction) string {
 		}
 		if a.timeout() != timeoutDefault {
 			fn = append(fn, kv{"timeout", a.timeout()})
+		}
+		if own := a.ownEnv(); len(own) > 0 {
+			// The whole list: whether a function's environments replace
+			// or extend the inputs' is not documented for multi-scf.
+			fenv := append([]any{}, env...)
+			for _, e := range own {
+				v := "${env:" + e.Name + "}"
+				if e.Secret {
+					v = "${env:" + e.Name + "_REF}"
+				}
+				fenv = append(fenv, omap{{"key", e.Name}, {"value", v}})
+			}
+			fn = append(fn, kv{"environments", fenv})
 		}
 		functions = append(functions, kv{a.fn, fn})
 		triggers = append(triggers, omap{
@@ -953,4 +1052,30 @@ func yamlScalar(s string) string {
 	}
 	q, _ := jsonText(s)
 	return string(q)
+}
+
+// catalogParams are the SAM parameters of the catalog functions' own
+// configuration, one per variable, secrets as references.
+func catalogParams(actions []deployAction, refParam func(string) omap) omap {
+	seen := map[string]catalog.EnvVar{}
+	for _, a := range actions {
+		for _, e := range a.ownEnv() {
+			seen[envParam(e)] = e
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	params := omap{}
+	for _, n := range names {
+		e := seen[n]
+		if e.Secret {
+			params = append(params, kv{n, refParam(e.Name + " as a reference (e.g. " + e.Example + ").")})
+			continue
+		}
+		params = append(params, kv{n, omap{{"Type", "String"}, {"Default", ""}, {"Description", e.Name + ", e.g. " + e.Example + "."}}})
+	}
+	return params
 }

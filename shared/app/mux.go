@@ -16,9 +16,9 @@ import (
 type Part struct {
 	Name  string // "faceid", "faceAdv", "faceprint": the key of its sandbox table
 	Build Builder
-	// Prefix is the path prefix the part owns ("/tech/ai/face/"); the first
-	// part, with no prefix, gets everything else.
-	Prefix string
+	// Prefixes are the path prefixes the part owns ("/tech/ai/face/"); the
+	// first part, with none, gets everything else.
+	Prefixes []string
 	// ActionPrefix routes a direct invocation whose "Action" member starts
 	// with it ("faceprint/"); Actions lists exact names ("faceAdv").
 	ActionPrefix string
@@ -70,8 +70,10 @@ func (m *mux) ServeRequest(ctx context.Context, req *gateway.Request) *gateway.R
 		return m.scenarios(ctx, req)
 	}
 	for _, p := range m.parts {
-		if p.Prefix != "" && strings.HasPrefix(req.Path, p.Prefix) {
-			return p.h.ServeRequest(ctx, req)
+		for _, pre := range p.Prefixes {
+			if strings.HasPrefix(req.Path, pre) {
+				return p.h.ServeRequest(ctx, req)
+			}
 		}
 	}
 	return m.fallback.ServeRequest(ctx, req)

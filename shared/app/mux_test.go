@@ -23,7 +23,11 @@ func (n named) ServeRequest(_ context.Context, r *gateway.Request) *gateway.Resp
 func (n named) Invoke(context.Context, []byte) ([]byte, error) { return []byte(n), nil }
 
 func part(name, prefix, actionPrefix string, actions ...string) Part {
-	return Part{Name: name, Prefix: prefix, ActionPrefix: actionPrefix, Actions: actions,
+	var prefixes []string
+	if prefix != "" {
+		prefixes = []string{prefix}
+	}
+	return Part{Name: name, Prefixes: prefixes, ActionPrefix: actionPrefix, Actions: actions,
 		Build:     func(context.Context, *Env) (*Built, error) { return &Built{Handler: named(name)}, nil },
 		Scenarios: func() any { return []string{name + "-row"} }}
 }

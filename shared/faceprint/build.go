@@ -11,8 +11,9 @@ import (
 )
 
 func init() {
-	// In production the secret key must be a secret reference.
-	app.SecretVars = append(app.SecretVars, EnvSecretKey)
+	// In production both halves must be secret references (the deploy
+	// files only offer references for them).
+	app.SecretVars = append(app.SecretVars, EnvAPIKey, EnvSecretKey)
 }
 
 const baiduHint = "set BAIDU_API_KEY and BAIDU_SECRET_KEY (the Baidu AI app's API Key and Secret Key)"

@@ -74,7 +74,7 @@ func TestBuild(t *testing.T) {
 	}
 }
 
-// TestFunctionsMatchMains: the catalog and the hand-written mains agree.
+// TestFunctionsMatchMains: the catalog and the mains generated from it agree.
 func TestFunctionsMatchMains(t *testing.T) {
 	if len(faceprint.Functions) != 8 {
 		t.Fatalf("%d functions", len(faceprint.Functions))
@@ -85,7 +85,7 @@ func TestFunctionsMatchMains(t *testing.T) {
 			t.Errorf("%s: %v", fn.Name, err)
 			continue
 		}
-		if !strings.Contains(string(src), "func main() { "+fn.Call+" }") || strings.Contains(string(src), "Code generated") {
+		if !strings.Contains(string(src), "func main() { "+fn.Call+" }") {
 			t.Errorf("%s/main.go does not just call %s", fn.Name, fn.Call)
 		}
 		ep, ok := faceprint.Lookup(fn.Name)
@@ -96,7 +96,9 @@ func TestFunctionsMatchMains(t *testing.T) {
 		for _, e := range fn.Env {
 			secret[e.Name] = e.Secret
 		}
-		if !secret[faceprint.EnvSecretKey] || secret[faceprint.EnvAPIKey] {
+		// Both halves are kept as references: the API key names the app,
+		// and with the secret it makes tokens.
+		if !secret[faceprint.EnvSecretKey] || !secret[faceprint.EnvAPIKey] {
 			t.Errorf("%s: env %v", fn.Name, fn.Env)
 		}
 	}

@@ -61,7 +61,7 @@ const (
 // Functions describes the eight functions for the code generator.
 var Functions = func() []catalog.Function {
 	env := []catalog.EnvVar{
-		{Name: EnvAPIKey, Example: "your Baidu AI app's API Key"},
+		{Name: EnvAPIKey, Secret: true, Example: "tcssm:idverify-baidu#api_key"},
 		{Name: EnvSecretKey, Secret: true, Example: "tcssm:idverify-baidu#secret_key"},
 		{Name: EnvBaseURL, Example: "https://aip.baidubce.com"},
 		{Name: "IDV_REDIS_URL", Secret: true, Example: "tcssm:idverify-redis#url"},
@@ -77,7 +77,7 @@ var Functions = func() []catalog.Function {
 			Env:         env,
 			// Up to three calls with backoff under Baidu flow control,
 			// plus a token fetch.
-			TimeoutSeconds: 30,
+			TimeoutSeconds: 25, // under the HTTP API integration's 30 s
 		})
 	}
 	return out
