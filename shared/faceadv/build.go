@@ -117,6 +117,11 @@ func NewFromEnv(ctx context.Context, env *app.Env, endpoints ...string) (*Handle
 	if err != nil {
 		return nil, err
 	}
+	if rt == runtime.ModeLambda && env.Redis != nil {
+		if inv := lambdaInvokerFromEnv(env.Getenv); inv != nil {
+			h.opts.Background = inv.background(h)
+		}
+	}
 	if longLived || env.Redis != nil {
 		go h.Sweep(context.WithoutCancel(ctx), sweepEvery(h.lease))
 	}

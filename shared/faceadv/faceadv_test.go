@@ -21,6 +21,7 @@ import (
 	"github.com/idverify/idverify/shared/runtime/dispatch"
 	"github.com/idverify/idverify/shared/safefetch"
 	"github.com/idverify/idverify/shared/webank"
+	"github.com/idverify/idverify/tests/fakes/awsfake"
 	"github.com/idverify/idverify/tests/fakes/webankfake"
 	"github.com/idverify/idverify/tests/redistest"
 )
@@ -556,3 +557,77 @@ func TestEventFiles(t *testing.T) {
 
 // The uri fetcher used by the handler is the safe one.
 var _ = safefetch.ErrForbidden
+
+// TestLambdaSelfInvoke: on Lambda an async job is started by an Event
+// invocation of the function itself, signed with SigV4 (checked by the
+// AWS fake's verifier); the invoked instance resumes the job from Redis.
+func TestLambdaSelfInvoke(t *testing.T) {
+	rs := redistest.Start(t)
+	worker := newHandler(t, Options{Redis: rs.Client(t)})
+	cred := awsfake.Credential{AccessKeyID: "AKIDLAMBDAROLE", SecretAccessKey: "lambda-role-secret", SessionToken: "lambda-session"}
+	var mu sync.Mutex
+	var invoked []string
+	lambda := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		scope, err := awsfake.VerifySigV4(r, body, func(id string) (awsfake.Credential, bool) { return cred, id == cred.AccessKeyID }, time.Now())
+		if err != nil || scope.Service != "lambda" || scope.Region != "ap-east-1" {
+			http.Error(w, "signature", 403)
+			return
+		}
+		if r.URL.Path != "/2015-03-31/functions/idv-face-adv/invocations" || r.Header.Get("X-Amz-Invocation-Type") != "Event" {
+			http.Error(w, "shape", 400)
+			return
+		}
+		mu.Lock()
+		invoked = append(invoked, string(body))
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		// Lambda runs the event in another instance, later.
+		go func() { _, _ = worker.Invoke(context.Background(), body) }()
+	}))
+	defer lambda.Close()
+	env := map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "idv-face-adv", "AWS_REGION": "ap-east-1",
+		"AWS_ACCESS_KEY_ID": cred.AccessKeyID, "AWS_SECRET_ACCESS_KEY": cred.SecretAccessKey, "AWS_SESSION_TOKEN": cred.SessionToken,
+		"IDV_LAMBDA_ENDPOINT": lambda.URL}
+	inv := lambdaInvokerFromEnv(func(k string) string { return env[k] })
+	if inv == nil {
+		t.Fatal("no invoker")
+	}
+	front := newHandler(t, Options{Redis: rs.Client(t), RequireStoreForAsync: true})
+	front.opts.Background = inv.background(front)
+	acc := post(t, front, PathAdv, "test-key", map[string]any{"async": true, "userId": "user123", "type": "authmatch", "name": goodName, "idNo": goodID})
+	mu.Lock()
+	if len(invoked) != 1 || !strings.Contains(invoked[0], `"resumeJob":"`+acc.Data.TraceNo+`"`) {
+		t.Fatalf("invocations: %v", invoked)
+	}
+	mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		j, _ := front.jobs.get(context.Background(), acc.Data.TraceNo)
+		if j != nil && j.State == stateDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the invoked instance did not finish the job")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := post(t, front, PathResult, "test-key", map[string]any{"traceNo": acc.Data.TraceNo})
+	if got.Data.Status != StatusSuccess {
+		t.Fatalf("%+v", got)
+	}
+	// A refused invocation (unknown key) leaves the job to the first poll.
+	inv.creds.AccessKeyID = "AKIDUNKNOWN"
+	acc = post(t, front, PathAdv, "test-key", map[string]any{"async": true, "userId": "user123", "type": "authmatch", "name": goodName, "idNo": goodID})
+	if got := post(t, front, PathResult, "test-key", map[string]any{"traceNo": acc.Data.TraceNo}); got.Data.Status != StatusSuccess {
+		mu.Lock()
+		n := len(invoked)
+		mu.Unlock()
+		t.Fatalf("after failed invoke (%d invocations): %+v", n, got.Data)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(invoked) != 1 {
+		t.Fatalf("an invocation signed with an unknown key was accepted")
+	}
+}
