@@ -83,7 +83,7 @@ func TestEveryActionHasHandlerAndScenario(t *testing.T) {
 		if rows[a.Name] == 0 {
 			t.Errorf("%s has no scenario", a.Name)
 		}
-		if pl := plans[a.Name]; pl != nil && len(pl.outcomes) > maxOutcome+1 {
+		if pl := plans()[a.Name]; pl != nil && len(pl.outcomes) > maxOutcome+1 {
 			t.Errorf("%s has %d outcomes; magic values have two digits", a.Name, len(pl.outcomes)-1)
 		}
 	}

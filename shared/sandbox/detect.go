@@ -76,7 +76,7 @@ func (f *flow) done() bool { return f.o.Status == "" }
 
 // redeemFlow loads the flow behind a token issued by the action issuer.
 func (p *Provider) redeemFlow(tok token, s, issuer string) *flow {
-	pl := plans[issuer]
+	pl := plans()[issuer]
 	f := &flow{tok: tok, rec: p.recall(s), o: pl.outcomes[0]}
 	if tok.outcome > 0 && tok.outcome < len(pl.outcomes) {
 		f.o = pl.outcomes[tok.outcome]

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/idverify/idverify/shared/faceid"
 	"github.com/idverify/idverify/shared/validate"
@@ -119,7 +120,7 @@ func twoDigits(s string) int {
 // NN, for EncryptedPhoneVerification, whose callers may send the ID hashed
 // (EncryptionMode 1 and 2). SM3 (mode 3) is not in the standard library, so
 // SM3-hashed input always takes the success outcome.
-var hashedMagic = func() map[string]int {
+var hashedMagic = sync.OnceValue(func() map[string]int {
 	m := map[string]int{}
 	for i := 1; i <= maxOutcome; i++ {
 		id := MagicIDCard(i)
@@ -129,7 +130,7 @@ var hashedMagic = func() map[string]int {
 		m[hex.EncodeToString(s2[:])] = i
 	}
 	return m
-}()
+})
 
 // magicKind names the kind of input that carries an action's magic value.
 type magicKind string
@@ -205,7 +206,7 @@ func magicIn(kind magicKind, v string, req any) int {
 		}
 		// EncryptedPhoneVerification: the ID may arrive hashed.
 		if mode, ok := getString(req, "EncryptionMode"); ok && (mode == "1" || mode == "2") {
-			return hashedMagic[strings.ToLower(v)]
+			return hashedMagic()[strings.ToLower(v)]
 		}
 	case magicMobile:
 		return mobileIndex(v)
@@ -238,7 +239,10 @@ func (pl *plan) magicValue(i int) (fieldName, value string) {
 // plans holds the plan of every action that has outcomes to choose from,
 // built once from the registry so that a refreshed spec changes the table
 // and the emulator together.
-var plans = buildPlans()
+// plans, table and hashedMagic are built on first use, not at package
+// init: a live function links the sandbox (for test callers) but should not
+// pay for its tables in every cold start.
+var plans = sync.OnceValue(buildPlans)
 
 func buildPlans() map[string]*plan {
 	m := map[string]*plan{}

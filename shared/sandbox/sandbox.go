@@ -87,7 +87,7 @@ func handle[Req any](f func(p *Provider, c *call, r *Req) (any, error)) handler 
 				return nil, c.fail(errs.Invalid, "InvalidParameter", "request body is not a valid %s request", c.action)
 			}
 		}
-		if pl := plans[c.action]; pl != nil {
+		if pl := plans()[c.action]; pl != nil {
 			c.index, c.outcome = pl.pick(r)
 		}
 		return f(p, c, r)

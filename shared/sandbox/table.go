@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/idverify/idverify/shared/faceid"
@@ -80,7 +81,7 @@ type Step struct {
 const billDatePlaceholder = "2006-01-02 (two days ago)"
 
 // table is built once from the registry and the plans.
-var table = buildTable()
+var table = sync.OnceValue(buildTable)
 
 // Scenarios returns the scenario table as of now: every documented result
 // code of every action, how to reach it, and the flows. The caller owns the
@@ -90,8 +91,8 @@ func Scenarios() []Scenario { return scenariosAt(time.Now()) }
 func scenariosAt(now time.Time) []Scenario {
 	date, _ := json.Marshal(now.In(chinaTime).AddDate(0, 0, -2).Format("2006-01-02"))
 	placeholder, _ := json.Marshal(billDatePlaceholder)
-	out := make([]Scenario, len(table))
-	for i, s := range table {
+	out := make([]Scenario, len(table()))
+	for i, s := range table() {
 		s.Request = bytes.ReplaceAll(s.Request, placeholder, date)
 		if s.Start != nil {
 			st := *s.Start
@@ -118,7 +119,7 @@ func actionScenarios(a *faceid.Action) []Scenario {
 		return []Scenario{starter(a, "返回 BizToken 和 Url", "Starts a flow; the IdCard chooses its outcome, see GetDetectInfo and GetDetectInfoEnhanced.")}
 	case "GetEidToken":
 		s := starter(a, "返回 EidToken 和 Url", "Starts an eID flow; the IdCard chooses its outcome, see CheckEidTokenStatus and GetEidResult.")
-		return append([]Scenario{s}, planScenarios(a, plans[a.Name], func(o outcome) bool { return o.Error })...)
+		return append([]Scenario{s}, planScenarios(a, plans()[a.Name], func(o outcome) bool { return o.Error })...)
 	case "GetFaceIdToken":
 		return []Scenario{starter(a, "返回 FaceIdToken", "Starts an SDK flow; the IdCard (or a MagicMedia ImageBase64) chooses its outcome, see GetFaceIdResult.")}
 	case "GetFaceidRiskInfoToken":
@@ -140,7 +141,7 @@ func actionScenarios(a *faceid.Action) []Scenario {
 	case "GetActionSequence":
 		return []Scenario{plain(a, "返回动作顺序（1 张嘴，2 闭眼）", `Alternates "1,2" and "2,1".`)}
 	}
-	if pl := plans[a.Name]; pl != nil {
+	if pl := plans()[a.Name]; pl != nil {
 		return planScenarios(a, pl, nil)
 	}
 	return nil
@@ -271,7 +272,7 @@ func joinNotes(a, b string) string {
 func flowScenario(a *faceid.Action, issuer, tokenField, into string, magic int) Scenario {
 	start := happyRequest(issuer)
 	s := Scenario{Action: a.Name, Request: reqJSON(happyRequest(a.Name)), ReachedBy: ReachedByFlow}
-	if pl := plans[issuer]; pl != nil {
+	if pl := plans()[issuer]; pl != nil {
 		s.Field, _ = pl.magicValue(magic)
 		if magic > 0 {
 			_, s.Value = pl.magicValue(magic)
@@ -305,7 +306,7 @@ func detectScenarios(a *faceid.Action) []Scenario {
 		path = "DetectInfo.Text."
 	}
 	var out []Scenario
-	for i, o := range plans["DetectAuth"].outcomes {
+	for i, o := range plans()["DetectAuth"].outcomes {
 		s := flowScenario(a, "DetectAuth", "BizToken", "BizToken", i)
 		s.ResultField, s.Description, s.Charged = path+"ErrCode", o.Description, o.Charged
 		if o.Status == statusPending {
@@ -334,7 +335,7 @@ func detectScenarios(a *faceid.Action) []Scenario {
 }
 
 func eidScenarios(a *faceid.Action) []Scenario {
-	pl := plans["GetEidToken"]
+	pl := plans()["GetEidToken"]
 	var out []Scenario
 	for i, o := range pl.outcomes {
 		if o.Error {
@@ -376,7 +377,7 @@ func eidScenarios(a *faceid.Action) []Scenario {
 func faceIDScenarios(a *faceid.Action) []Scenario {
 	var out []Scenario
 	if a.Name == "GetFaceIdResult" {
-		for i, o := range plans["GetFaceIdToken"].outcomes {
+		for i, o := range plans()["GetFaceIdToken"].outcomes {
 			s := flowScenario(a, "GetFaceIdToken", "FaceIdToken", "FaceIdToken", i)
 			s.ResultField, s.Result, s.DescriptionField = "Result", o.Code, "Description"
 			s.Description, s.Charged = o.Description, o.Charged
@@ -397,7 +398,7 @@ func faceIDScenarios(a *faceid.Action) []Scenario {
 }
 
 func nfcScenarios(a *faceid.Action) []Scenario {
-	pl := plans[a.Name]
+	pl := plans()[a.Name]
 	ok := flowScenario(a, "GetNFCToken", "Token", "NFCToken", 0)
 	ok = ok.withOutcome(a, pl.outcomes[0])
 	out := []Scenario{ok}
