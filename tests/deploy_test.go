@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/idverify/idverify/shared/catalog"
+	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceprint"
 	"io"
 	"os"
@@ -145,7 +146,7 @@ func samFunctions(t *testing.T, sam ymap) map[string]string {
 // catalogFunctions are the non-FaceID functions (seed 002's pair, Baidu's
 // faceprint endpoints), from their packages' own lists.
 func catalogFunctions() []catalog.Function {
-	return append([]catalog.Function(nil), faceprint.Functions...)
+	return append(append([]catalog.Function(nil), faceadv.Functions...), faceprint.Functions...)
 }
 
 // deployed is one function of the deploy files: a FaceID action (keyed by
@@ -257,6 +258,19 @@ func TestDeploySAMTemplate(t *testing.T) {
 			t.Errorf("%s: no inline policy for its logs", role)
 		}
 		for _, p := range policies {
+			if asStr(dig(p, "PolicyName")) == "self-invoke" {
+				// Only a function that resumes its own async work, and only
+				// itself by its fixed name.
+				name := asStr(dig(fn, "Properties", "FunctionName", "Fn::Sub"))
+				for _, st := range listOf(dig(p, "PolicyDocument", "Statement")) {
+					res := asStr(dig(st, "Resource", "Fn::Sub"))
+					acts := listOf(dig(st, "Action"))
+					if name == "" || !strings.HasSuffix(res, ":function:"+name) || len(acts) != 1 || asStr(acts[0]) != "lambda:InvokeFunction" {
+						t.Errorf("%s: self-invoke statement %v on %q, want lambda:InvokeFunction on its own name %q", role, acts, res, name)
+					}
+				}
+				continue
+			}
 			for _, st := range listOf(dig(p, "PolicyDocument", "Statement")) {
 				if g, ok := getAttOf(dig(st, "Resource"), "Arn"); !ok || g != logs {
 					t.Errorf("%s: statement on %v, want only its log group %s", role, dig(st, "Resource"), logs)

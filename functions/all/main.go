@@ -7,12 +7,14 @@ package main
 
 import (
 	"github.com/idverify/idverify/shared/app"
+	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceprint"
 )
 
 func main() {
 	app.ServeAll(
 		app.Part{Name: "faceid", Build: app.FaceID()},
+		faceadv.Part(),
 		faceprint.Part(),
 	)
 }

@@ -77,7 +77,12 @@ type deployAction struct {
 	desc     string           // one line
 	env      []catalog.EnvVar // their own configuration
 	timeoutS int
+	async    bool // invokes itself asynchronously (needs a fixed name and the right to)
 }
+
+// selfName is the fixed name of a function that invokes itself, so its role
+// can be granted exactly that function without a reference cycle.
+func (a deployAction) selfName() string { return "${AWS::StackName}-" + a.fn }
 
 // path is the function's HTTP route.
 func (a deployAction) path() string {
@@ -127,7 +132,7 @@ func camel(kebabName string) string {
 func catalogActions() []deployAction {
 	var out []deployAction
 	for _, f := range catalogFunctions() {
-		out = append(out, deployAction{name: camel(f.Name), fn: f.Name, route: f.Path, desc: f.Description, env: f.Env, timeoutS: f.TimeoutSeconds})
+		out = append(out, deployAction{name: camel(f.Name), fn: f.Name, route: f.Path, desc: f.Description, env: f.Env, timeoutS: f.TimeoutSeconds, async: f.Async})
 	}
 	return out
 }
@@ -401,13 +406,7 @@ func genSAM(actions []deployAction) string {
 						}}},
 					}},
 					{"ManagedPolicyArns", []any{ifCond("HasSecretAccess", ref("SecretsReadPolicy"), noValue)}},
-					{"Policies", []any{omap{
-						{"PolicyName", "logs"},
-						{"PolicyDocument", omap{
-							{"Version", "2012-10-17"},
-							{"Statement", []any{stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, getAtt(logsID, "Arn"))}},
-						}},
-					}}},
+					{"Policies", rolePolicies(a, logsID, stmt)},
 				}},
 			}},
 		)
@@ -422,6 +421,9 @@ func genSAM(actions []deployAction) string {
 		}
 		if a.timeout() != timeoutDefault {
 			props = append(props, kv{"Timeout", a.timeout()})
+		}
+		if a.async {
+			props = append(props, kv{"FunctionName", sub(a.selfName())})
 		}
 		if own := a.ownEnv(); len(own) > 0 {
 			vars := omap{}
@@ -1078,4 +1080,27 @@ func catalogParams(actions []deployAction, refParam func(string) omap) omap {
 		params = append(params, kv{n, omap{{"Type", "String"}, {"Default", ""}, {"Description", e.Name + ", e.g. " + e.Example + "."}}})
 	}
 	return params
+}
+
+// rolePolicies are a function role's inline policies: writing its own logs,
+// and for a function that resumes work asynchronously, invoking itself.
+func rolePolicies(a deployAction, logsID string, stmt func([]any, any) omap) []any {
+	out := []any{omap{
+		{"PolicyName", "logs"},
+		{"PolicyDocument", omap{
+			{"Version", "2012-10-17"},
+			{"Statement", []any{stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, getAtt(logsID, "Arn"))}},
+		}},
+	}}
+	if a.async {
+		out = append(out, omap{
+			{"PolicyName", "self-invoke"},
+			{"PolicyDocument", omap{
+				{"Version", "2012-10-17"},
+				{"Statement", []any{stmt([]any{"lambda:InvokeFunction"},
+					sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"+a.selfName()))}},
+			}},
+		})
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/idverify/idverify/shared/catalog"
+	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceprint"
 )
 
@@ -19,6 +20,7 @@ type extraPart struct {
 // extraParts are the providers besides FaceID, in routing order. Adding a
 // provider package is one line here.
 var extraParts = []extraPart{
+	{"github.com/idverify/idverify/shared/faceadv", "faceadv.Part()", faceadv.Functions},
 	{"github.com/idverify/idverify/shared/faceprint", "faceprint.Part()", faceprint.Functions},
 }
 

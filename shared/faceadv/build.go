@@ -47,7 +47,7 @@ var Functions = []catalog.Function{
 			catalog.EnvVar{Name: EnvCallbackURL, Example: "https://example.com/idv/callback"},
 			catalog.EnvVar{Name: EnvCallbackSecret, Secret: true, Example: "tcssm:idverify/faceadv-callback"},
 			catalog.EnvVar{Name: EnvJobLease, Example: "90s"}),
-		TimeoutSeconds: 60,
+		TimeoutSeconds: 29, // under the HTTP API integration's 30 s; async work gets the same
 		Async:          true,
 	},
 	{
@@ -58,7 +58,7 @@ var Functions = []catalog.Function{
 			catalog.EnvVar{Name: EnvCallbackURL, Example: "https://example.com/idv/callback"},
 			catalog.EnvVar{Name: EnvCallbackSecret, Secret: true, Example: "tcssm:idverify/faceadv-callback"},
 			catalog.EnvVar{Name: EnvJobLease, Example: "90s"}),
-		TimeoutSeconds: 60,
+		TimeoutSeconds: 29, // under the HTTP API integration's 30 s; async work gets the same
 		Async:          true,
 	},
 }
