@@ -121,6 +121,7 @@ func startServer(t *testing.T, bin string, env ...string) *server {
 		}
 		select {
 		case err := <-s.done:
+			s.done <- err // for Cleanup's wait
 			t.Fatalf("%s exited early: %v\n%s", filepath.Base(bin), err, s.logs())
 		case <-time.After(50 * time.Millisecond):
 		}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -16,6 +17,11 @@ const (
 	ModeSandbox = "sandbox"
 	ModeLive    = "live"
 )
+
+// ErrNoCredentials is in the error ChooseMode returns when a live provider
+// has no credentials. A function serving several providers (functions/all)
+// then leaves that provider out instead of failing or, worse, emulating it.
+var ErrNoCredentials = errors.New("provider not configured")
 
 // ChooseMode decides between a live provider and the sandbox for env.
 // hint names the credentials the live provider needs, for the error.
@@ -34,7 +40,7 @@ func chooseMode(env, mode string, haveCredentials bool, hint string) (string, er
 		return ModeSandbox, nil
 	case ModeLive:
 		if !haveCredentials {
-			return "", fmt.Errorf("IDV_MODE=live but no provider credentials are configured: %s", hint)
+			return "", fmt.Errorf("IDV_MODE=live but no provider credentials are configured: %s: %w", hint, ErrNoCredentials)
 		}
 		return ModeLive, nil
 	case "":
@@ -42,7 +48,7 @@ func chooseMode(env, mode string, haveCredentials bool, hint string) (string, er
 			return ModeLive, nil
 		}
 		if production {
-			return "", fmt.Errorf("IDV_ENV=production and no provider credentials are configured: refusing to fall back to the sandbox (set IDV_MODE=sandbox to run the sandbox on purpose)")
+			return "", fmt.Errorf("IDV_ENV=production and no provider credentials are configured: refusing to fall back to the sandbox (set IDV_MODE=sandbox to run the sandbox on purpose): %w", ErrNoCredentials)
 		}
 		return ModeSandbox, nil
 	default:

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -40,6 +43,14 @@ func BuildAll(ctx context.Context, env *Env, parts ...Part) (*Built, error) {
 	var banners []string
 	for i, p := range parts {
 		b, err := p.Build(ctx, env)
+		if err != nil && i > 0 && errors.Is(err, ErrNoCredentials) {
+			// Live without this provider's keys: its paths answer that it
+			// is not configured here. Never the sandbox in its place.
+			env.Log.Warn("provider not served: no credentials", slog.String("part", p.Name))
+			b = &Built{Handler: unconfigured{name: p.Name, why: errs.As(err).Message},
+				Banner: fmt.Sprintf("idverify: %s is not served (live mode without its credentials)\n", p.Name)}
+			err = nil
+		}
 		if err != nil {
 			return nil, errs.Wrap(err, errs.KindOf(err), "", "%s: %s", p.Name, errs.As(err).Message)
 		}
@@ -117,6 +128,24 @@ func (m *mux) scenarios(ctx context.Context, req *gateway.Request) *gateway.Resp
 	resp.Body = append(b, '\n')
 	return resp
 }
+
+// unconfigured answers for a provider left out of a multi-provider
+// function: a clear 501 naming what to configure, and nothing else.
+type unconfigured struct{ name, why string }
+
+func (u unconfigured) err() *errs.Error {
+	return errs.E(errs.NotFound, "ProviderNotConfigured", "%s is not served by this function: %s", u.name, u.why)
+}
+
+func (u unconfigured) ServeRequest(_ context.Context, req *gateway.Request) *gateway.Response {
+	e := u.err()
+	b, _ := json.Marshal(map[string]string{"error": e.Code, "message": e.Message, "requestId": req.RequestID})
+	h := http.Header{}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	return &gateway.Response{Status: http.StatusNotImplemented, Header: h, Body: b}
+}
+
+func (u unconfigured) Invoke(context.Context, []byte) ([]byte, error) { return nil, u.err() }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

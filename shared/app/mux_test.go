@@ -1,8 +1,12 @@
 package app
 
 import (
+	"log/slog"
+	"strings"
+
 	"context"
 	"encoding/json"
+	"github.com/idverify/idverify/shared/errs"
 	"net/http"
 	"testing"
 
@@ -99,3 +103,29 @@ func TestProviderLimits(t *testing.T) {
 }
 
 func ratelimitMemory() ratelimit.Limiter { return ratelimit.NewMemory() }
+
+// A provider without credentials in live mode is left out of a
+// multi-provider function with a clear answer, never emulated; the first
+// (FaceID) part still fails the start.
+func TestMuxLeavesOutUnconfiguredProvider(t *testing.T) {
+	env := &Env{Getenv: func(k string) string { return map[string]string{"IDV_MODE": "live"}[k] }, Log: slog.New(slog.DiscardHandler)}
+	needsKeys := func(ctx context.Context, env *Env) (*Built, error) {
+		_, err := ChooseMode(env, false, "set KEYS")
+		return nil, errs.Wrap(err, errs.Internal, "InvalidConfiguration", "%s", err.Error())
+	}
+	b, err := BuildAll(context.Background(), env, part("faceid", "", ""),
+		Part{Name: "faceAdv", Build: needsKeys, Prefixes: []string{"/tech/ai/face/"}, Actions: []string{"faceAdv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := b.Handler.ServeRequest(context.Background(), &gateway.Request{Method: "POST", Path: "/tech/ai/face/faceAdv"})
+	if resp.Status != http.StatusNotImplemented || !strings.Contains(string(resp.Body), "set KEYS") {
+		t.Fatalf("%d %s", resp.Status, resp.Body)
+	}
+	if _, err := b.Handler.Invoke(context.Background(), []byte(`{"Action":"faceAdv"}`)); errs.As(err).Code != "ProviderNotConfigured" {
+		t.Fatalf("invoke: %v", err)
+	}
+	if _, err := BuildAll(context.Background(), env, Part{Name: "faceid", Build: needsKeys}); err == nil {
+		t.Fatal("the first part's missing credentials must stop the start")
+	}
+}
