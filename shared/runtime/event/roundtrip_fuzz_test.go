@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -41,6 +42,12 @@ func FuzzEventRoundTrip(f *testing.F) {
 		}
 		hdr := map[string]string{hname: hval}
 		q, qerr := url.ParseQuery(query)
+		if qerr == nil && !validUTF8Values(q) {
+			// API Gateway v1 carries the decoded parameters in JSON, which
+			// cannot hold invalid UTF-8 (%80): such a query cannot survive
+			// the event shape, so only v2 (raw query) is compared.
+			qerr = errNotUTF8
+		}
 
 		v2 := events.APIGatewayV2HTTPRequest{
 			Version: "2.0", RouteKey: "$default", RawPath: path, RawQueryString: query,
@@ -175,6 +182,22 @@ func equalValues(a, b url.Values) bool {
 		}
 		for i := range va {
 			if va[i] != vb[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+var errNotUTF8 = errors.New("decoded query is not UTF-8")
+
+func validUTF8Values(q url.Values) bool {
+	for k, vs := range q {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
 				return false
 			}
 		}
