@@ -42,7 +42,7 @@ func TestIdempotencyAcrossInstancesWithRedis(t *testing.T) {
 	env := []string{
 		"IDV_MODE=live", "IDV_TENCENT_ENDPOINT=" + fakeURL, "IDV_REDIS_URL=" + rs.URL,
 		"TENCENTCLOUD_SECRET_ID=" + faceidfake.DefaultSecretID, "TENCENTCLOUD_SECRET_KEY=" + faceidfake.DefaultSecretKey,
-		"IDV_IDEMPOTENCY_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"IDV_STORE_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 	}
 	a, b := startServer(t, bin, env...), startServer(t, bin, env...)
 	const body = `{"IdCard":"110101199003074477","Name":"张三"}`

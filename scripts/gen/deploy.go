@@ -94,7 +94,7 @@ func (a deployAction) path() string {
 
 // globalEnv are the variables every function gets from the deploy files'
 // global section; catalog functions list them too, and they are skipped there.
-var globalEnv = map[string]bool{"IDV_REDIS_URL": true, "IDV_IDEMPOTENCY_KEY": true}
+var globalEnv = map[string]bool{"IDV_REDIS_URL": true, "IDV_STORE_KEY": true}
 
 // ownEnv is a catalog function's configuration beyond the global one.
 func (a deployAction) ownEnv() []catalog.EnvVar {
@@ -289,7 +289,7 @@ func genSAM(actions []deployAction) string {
 		{"TencentSecretKeyRef", refParam("TENCENTCLOUD_SECRET_KEY as a reference to where the FaceID SecretKey is kept.")},
 		{"CallersRef", refParam("IDV_CALLERS as a reference to where the caller definitions (JSON, with the callers' keys) are kept.")},
 		{"RedisUrlRef", refParam("IDV_REDIS_URL as a reference to the redis:// or rediss:// URL of the store shared by every instance (rate limits, idempotency, provider tokens, async jobs); empty: per instance.")},
-		{"IdempotencyKeyRef", refParam("IDV_IDEMPOTENCY_KEY as a reference to 32 random bytes (base64) sealing stored answers in Redis.")},
+		{"StoreKeyRef", refParam("IDV_STORE_KEY as a reference to 32 random bytes (base64) sealing the personal data kept in Redis (idempotent answers, async faceAdv jobs).")},
 		{"SecretsManagerSecretArn", omap{
 			{"Type", "String"},
 			{"Default", ""},
@@ -347,7 +347,7 @@ func genSAM(actions []deployAction) string {
 			{"TENCENTCLOUD_SECRET_KEY", ref("TencentSecretKeyRef")},
 			{"IDV_CALLERS", ref("CallersRef")},
 			{"IDV_REDIS_URL", ref("RedisUrlRef")},
-			{"IDV_IDEMPOTENCY_KEY", ref("IdempotencyKeyRef")},
+			{"IDV_STORE_KEY", ref("StoreKeyRef")},
 		}}}},
 	}}}
 
@@ -742,7 +742,7 @@ func genServerless(actions []deployAction) string {
 		omap{{"key", "TENCENTCLOUD_SECRET_KEY"}, {"value", "${env:TENCENTCLOUD_SECRET_KEY_REF}"}},
 		omap{{"key", "IDV_CALLERS"}, {"value", "${env:IDV_CALLERS_REF}"}},
 		omap{{"key", "IDV_REDIS_URL"}, {"value", "${env:IDV_REDIS_URL_REF}"}},
-		omap{{"key", "IDV_IDEMPOTENCY_KEY"}, {"value", "${env:IDV_IDEMPOTENCY_KEY_REF}"}},
+		omap{{"key", "IDV_STORE_KEY"}, {"value", "${env:IDV_STORE_KEY_REF}"}},
 	}
 	functions := omap{}
 	var triggers []any

@@ -8,27 +8,59 @@ import (
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
 	"github.com/idverify/idverify/shared/idempotency"
+	"github.com/idverify/idverify/shared/seal"
 )
 
-func init() { SecretVars = append(SecretVars, "IDV_IDEMPOTENCY_KEY") }
+func init() { SecretVars = append(SecretVars, StoreKeyVar) }
+
+// StoreKeyVar holds the key that seals personal data kept in the shared
+// store: 32 random bytes, base64 or hex, as a secret reference.
+const StoreKeyVar = "IDV_STORE_KEY"
+
+// storeKey reads IDV_STORE_KEY once: nil when unset.
+func (e *Env) storeKey() ([]byte, error) {
+	e.shared.keyOnce.Do(func() {
+		raw := strings.TrimSpace(e.Getenv(StoreKeyVar))
+		if raw == "" {
+			if e.Redis != nil {
+				e.Log.Warn(StoreKeyVar + " is not set: personal data kept in Redis (idempotent answers, async jobs) is not encrypted")
+			}
+			return
+		}
+		key, err := seal.ParseKey(raw)
+		if err != nil {
+			e.shared.keyErr = errs.E(errs.Internal, "InvalidConfiguration", "%s: %s", StoreKeyVar, errs.As(err).Message)
+			return
+		}
+		e.shared.key = key
+	})
+	return e.shared.key, e.shared.keyErr
+}
+
+// StoreKeys seal records that hold personal data in the shared store; nil
+// (in the clear) without IDV_STORE_KEY.
+func (e *Env) StoreKeys() (*seal.Keys, error) {
+	key, err := e.storeKey()
+	if err != nil || key == nil {
+		return nil, err
+	}
+	return seal.New(key)
+}
 
 // Idempotency is the process's Idempotency-Key store: Redis when
 // IDV_REDIS_URL is set (a retry reaching another instance still replays),
-// memory otherwise. Answers hold personal data, so with IDV_IDEMPOTENCY_KEY
-// (32 random bytes, base64; a secret reference) they are sealed before they
-// reach the store.
+// memory otherwise. Answers hold personal data, so with IDV_STORE_KEY they
+// are sealed before they reach the store.
 func (e *Env) Idempotency() (gateway.IdempotencyStore, error) {
 	e.shared.idemOnce.Do(func() {
 		var opts []idempotency.Option
-		if raw := strings.TrimSpace(e.Getenv("IDV_IDEMPOTENCY_KEY")); raw != "" {
-			key, err := idempotency.ParseKey(raw)
-			if err != nil {
-				e.shared.idemErr = errs.E(errs.Internal, "InvalidConfiguration", "IDV_IDEMPOTENCY_KEY: %s", errs.As(err).Message)
-				return
-			}
+		key, err := e.storeKey()
+		if err != nil {
+			e.shared.idemErr = err
+			return
+		}
+		if key != nil {
 			opts = append(opts, idempotency.WithEncryptionKey(key))
-		} else if e.Redis != nil {
-			e.Log.Warn("IDV_IDEMPOTENCY_KEY is not set: stored answers (personal data) are kept in Redis unencrypted for 24h")
 		}
 		var s *idempotency.Store
 		if e.Redis != nil {

@@ -21,6 +21,10 @@ type shared struct {
 	once    sync.Once
 	limiter ratelimit.Limiter
 
+	keyOnce sync.Once
+	key     []byte
+	keyErr  error
+
 	idemOnce sync.Once
 	idem     gateway.IdempotencyStore
 	idemErr  error

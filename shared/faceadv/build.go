@@ -87,8 +87,12 @@ func NewFromEnv(ctx context.Context, env *app.Env, endpoints ...string) (*Handle
 	if err != nil {
 		return nil, errs.Wrap(err, errs.Internal, "InvalidConfiguration", "%s", err.Error())
 	}
+	storeKeys, err := env.StoreKeys()
+	if err != nil {
+		return nil, err
+	}
 	opts := Options{
-		Endpoints: endpoints, Redis: env.Redis, Logger: env.Log,
+		Endpoints: endpoints, Redis: env.Redis, StoreKeys: storeKeys, Logger: env.Log,
 		FDSBaseURL:  env.Getenv(EnvFDSBaseURL),
 		CallbackURL: strings.TrimSpace(env.Getenv(EnvCallbackURL)), CallbackSecret: env.Getenv(EnvCallbackSecret),
 	}

@@ -15,6 +15,7 @@ package faceadv
 import (
 	"context"
 	"encoding/json"
+	"github.com/idverify/idverify/shared/seal"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -48,6 +49,9 @@ type Options struct {
 	Endpoints []string
 	// Redis stores async jobs; nil keeps them in this instance's memory.
 	Redis redis.UniversalClient
+	// StoreKeys seal jobs in Redis (they hold the name, ID number and
+	// photo); nil keeps them in the clear.
+	StoreKeys *seal.Keys
 	// RequireStoreForAsync refuses async requests without Redis (on
 	// event-driven platforms an instance may be frozen or recycled right
 	// after answering, so memory cannot hold a job).
@@ -120,7 +124,7 @@ func New(opts Options) (*Handler, error) {
 		return nil, errs.E(errs.Internal, "InvalidConfiguration", "faceadv: %s", err.Error())
 	}
 	if opts.Redis != nil {
-		h.jobs = redisJobs{rdb: opts.Redis}
+		h.jobs = redisJobs{rdb: opts.Redis, keys: opts.StoreKeys}
 	} else {
 		h.jobs = newMemJobs()
 	}

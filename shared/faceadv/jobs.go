@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/idverify/idverify/shared/seal"
 	"math/big"
 	"sync"
 	"time"
@@ -72,13 +73,21 @@ func newTraceNo(now time.Time) string {
 	return fmt.Sprintf("%013d%07d", now.UnixMilli(), n.Int64())
 }
 
-type redisJobs struct{ rdb redis.UniversalClient }
+type redisJobs struct {
+	rdb  redis.UniversalClient
+	keys *seal.Keys // nil: jobs in the clear (IDV_STORE_KEY unset)
+}
 
 const jobPrefix = "idv:faceadv:job:"
 const openSet = "idv:faceadv:open"
 
 func (s redisJobs) put(ctx context.Context, j *Job) error {
-	b, err := json.Marshal(j)
+	plain, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	// The slot binds the sealed job to its traceNo.
+	b, err := s.keys.Seal(jobPrefix+j.TraceNo, plain)
 	if err != nil {
 		return err
 	}
@@ -99,8 +108,12 @@ func (s redisJobs) get(ctx context.Context, traceNo string) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
+	plain, err := s.keys.Open(jobPrefix+traceNo, b)
+	if err != nil {
+		return nil, err
+	}
 	var j Job
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := json.Unmarshal(plain, &j); err != nil {
 		return nil, err
 	}
 	return &j, nil

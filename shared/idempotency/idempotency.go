@@ -60,7 +60,7 @@
 // seals each record with AES-256-GCM bound to its store key, and keys the
 // stored request fingerprints with HMAC so that a low-entropy request (a name
 // and an ID number) cannot be recovered from its hash. Configure it in
-// production (suggested: IDV_IDEMPOTENCY_KEY, a secret reference to 32 random
+// production (suggested: IDV_STORE_KEY, a secret reference to 32 random
 // bytes, base64; ParseKey reads it). Without it, Redis holds the bodies in
 // the clear and its access control and at-rest encryption are all there is.
 // Rotate by passing the new key first and the old one after it for a day.
@@ -89,6 +89,7 @@ import (
 	"time"
 
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/seal"
 )
 
 // Record is a finished request's answer, as replayed to a retry.
@@ -421,20 +422,23 @@ func (s *Store) seal(k string, r Record) ([]byte, error) {
 	if err != nil {
 		return nil, errs.Wrap(err, errs.Internal, "", "idempotency: encode record")
 	}
+	return s.sealer().Seal(k, plain)
+}
+
+// sealer is the store's keys as shared/seal sees them (nil: in the clear).
+func (s *Store) sealer() *seal.Keys {
 	if len(s.cfg.keys) == 0 {
-		return append([]byte{formatPlain}, plain...), nil
+		return nil
 	}
-	return sealGCM(s.cfg.keys[0], k, plain)
+	keys, err := seal.New(s.cfg.keys[0], s.cfg.keys[1:]...)
+	if err != nil {
+		return nil // checkKeys refused such keys when the store was made
+	}
+	return keys
 }
 
 func (s *Store) open(k string, blob []byte) (*Record, error) {
-	var plain []byte
-	switch {
-	case len(blob) > 0 && blob[0] == formatPlain && len(s.cfg.keys) == 0:
-		plain = blob[1:]
-	case len(blob) > 0 && blob[0] == formatGCM && len(s.cfg.keys) > 0:
-		plain = openGCM(s.cfg.keys, k, blob)
-	}
+	plain, _ := s.sealer().Open(k, blob)
 	var sr storedRecord
 	if plain == nil || json.Unmarshal(plain, &sr) != nil {
 		// Wrong or missing key, or a record tampered with: refuse rather

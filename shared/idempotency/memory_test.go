@@ -108,7 +108,7 @@ func TestParseKey(t *testing.T) {
 	}
 	for _, s := range []string{"", "short", "q6urq6urq6urq6urq6urq6urq6urq6ur", "zz" + string(bytes.Repeat([]byte("ab"), 31))} {
 		_, err := ParseKey(s)
-		wantCode(t, err, errs.Internal, "InvalidIdempotencyKeyConfig")
+		wantCode(t, err, errs.Internal, "InvalidStoreKey")
 		if s != "" && len(s) > 4 && bytes.Contains([]byte(errs.As(err).Message), []byte(s)) {
 			t.Fatal("ParseKey echoes the value")
 		}
