@@ -27,6 +27,10 @@ go run ./scripts/gen -check
 step "go test -race (all packages)"
 go test -race -count=1 -timeout 20m ./...
 
+step "go test the Lambda build's AWS configuration (-tags idv_lambda)"
+go vet -tags idv_lambda,idv_no_tencent ./shared/secrets/...
+go test -count=1 -tags idv_lambda,idv_no_tencent ./shared/secrets/...
+
 FUZZTIME=${FUZZTIME:-5s}
 
 # fuzz_one runs one target. Go 1.26's fuzz coordinator can fail a run with a

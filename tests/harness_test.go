@@ -42,16 +42,27 @@ func TestMain(m *testing.M) {
 // cross-compilation) and returns its path; each binary is built once.
 func buildBinary(t *testing.T, name string) string {
 	t.Helper()
-	out := filepath.Join(binDir, name)
-	once, _ := binOnce.LoadOrStore(name, new(sync.Once))
+	return buildBinaryTags(t, name, "lambda.norpc,idv_scfgo1")
+}
+
+// buildBinaryTags builds ./functions/<name> with the given build tags, as a
+// platform build does (scripts/build.sh: lambda adds idv_no_tencent,idv_lambda).
+func buildBinaryTags(t *testing.T, name, tags string) string {
+	t.Helper()
+	key := name
+	if tags != "lambda.norpc,idv_scfgo1" {
+		key = name + "-" + strings.NewReplacer(",", "-", ".", "-").Replace(tags)
+	}
+	out := filepath.Join(binDir, key)
+	once, _ := binOnce.LoadOrStore(key, new(sync.Once))
 	once.(*sync.Once).Do(func() {
-		cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc,idv_scfgo1", "-o", out, "./functions/"+name)
+		cmd := exec.Command("go", "build", "-trimpath", "-tags", tags, "-o", out, "./functions/"+name)
 		cmd.Dir = ".."
 		if b, err := cmd.CombinedOutput(); err != nil {
-			binErr.Store(name, fmt.Errorf("go build %s: %v\n%s", name, err, b))
+			binErr.Store(key, fmt.Errorf("go build %s: %v\n%s", name, err, b))
 		}
 	})
-	if err, ok := binErr.Load(name); ok {
+	if err, ok := binErr.Load(key); ok {
 		t.Fatal(err)
 	}
 	return out

@@ -45,9 +45,17 @@ func TestSecretsBinaryStartsFromReferencesOnly(t *testing.T) {
 	blob := w.aws.Encrypt(key, []byte(fkey), map[string]string{"var": "TENCENTCLOUD_SECRET_KEY"})
 	cases["awskms"]["TENCENTCLOUD_SECRET_KEY"] = "awskms:" + base64.StdEncoding.EncodeToString(blob) + "?ctx.var=TENCENTCLOUD_SECRET_KEY"
 
+	// The deployed Lambda build links no SDK config loader: it takes the
+	// role's credentials from the environment (config_lambda.go).
+	lambdaBin := buildBinaryTags(t, "id-card-verification", "lambda.norpc,idv_no_tencent,idv_lambda")
+	cases["awskms (Lambda build)"] = cases["awskms"]
 	for name, config := range cases {
 		t.Run(name, func(t *testing.T) {
 			env := secretsBinaryEnv(w, config, fakeURL)
+			bin := bin
+			if strings.Contains(name, "Lambda build") {
+				bin = lambdaBin
+			}
 			s := startServer(t, bin, env...)
 			before := fake.Calls("IdCardVerification")
 			resp, err := http.Post(s.url+"/v1/faceid/IdCardVerification", "application/json", strings.NewReader(secretsBinaryBody))

@@ -399,6 +399,22 @@ func TestSecretsBackendsByBuildTag(t *testing.T) {
 	if lambda := deps("idv_no_tencent"); strings.Contains(lambda, tcBackend) || strings.Contains(lambda, tcSDK) || !strings.Contains(lambda, awsSDK) {
 		t.Error("-tags idv_no_tencent still links the Tencent backend, or lost the AWS SDK")
 	}
+	// The deployed Lambda functions (idv_lambda) take the role's credentials
+	// from the environment and link none of the SDK's config chain.
+	fn := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc,idv_no_tencent,idv_lambda", "./functions/id-card-verification")
+	fn.Dir = ".."
+	fnDeps, err := fn.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/service/sso", "github.com/aws/aws-sdk-go-v2/service/sts", "github.com/aws/aws-sdk-go-v2/feature/ec2/imds"} {
+		if strings.Contains(string(fnDeps), pkg+"\n") {
+			t.Errorf("a Lambda function build links %s", pkg)
+		}
+	}
+	if !strings.Contains(string(fnDeps), awsSDK) {
+		t.Error("a Lambda function build lost the AWS secrets backend")
+	}
 
 	bin := filepath.Join(t.TempDir(), "idvsecrets-scf")
 	build := exec.Command("go", "build", "-tags", "idv_no_aws", "-o", bin, "./scripts/idvsecrets")

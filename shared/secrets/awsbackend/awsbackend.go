@@ -22,7 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -60,11 +59,8 @@ func New(getenv func(string) string) (secrets.Backend, error) {
 
 func (b *Backend) config(ctx context.Context) (aws.Config, error) {
 	b.cfgOnce.Do(func() {
-		var opts []func(*config.LoadOptions) error
-		if r := firstNonEmpty(b.getenv("AWS_REGION"), b.getenv("AWS_DEFAULT_REGION")); r != "" {
-			opts = append(opts, config.WithRegion(r))
-		}
-		b.cfg, b.cfgErr = config.LoadDefaultConfig(ctx, opts...)
+		region := firstNonEmpty(b.getenv("AWS_REGION"), b.getenv("AWS_DEFAULT_REGION"))
+		b.cfg, b.cfgErr = loadConfig(ctx, b.getenv, region)
 	})
 	if b.cfgErr != nil {
 		// Never the cause's text: a malformed shared config file could be quoted.
@@ -86,11 +82,14 @@ func (b *Backend) region(ctx context.Context, ref string) (aws.Config, string, e
 	return cfg, r, nil
 }
 
-func (b *Backend) endpoint() *string {
+// endpoint is IDV_AWS_ENDPOINT, else (in the Lambda build, which does not
+// link the SDK's config loader) the SDK's AWS_ENDPOINT_URL_<SERVICE> and
+// AWS_ENDPOINT_URL.
+func (b *Backend) endpoint(service string) *string {
 	if ep := strings.TrimSpace(b.getenv(EndpointEnv)); ep != "" {
 		return &ep
 	}
-	return nil
+	return sdkEndpoint(b.getenv, service)
 }
 
 func (b *Backend) kmsClient(ctx context.Context, region string) (*kms.Client, error) {
@@ -104,7 +103,7 @@ func (b *Backend) kmsClient(ctx context.Context, region string) (*kms.Client, er
 	if c == nil {
 		c = kms.NewFromConfig(cfg, func(o *kms.Options) {
 			o.Region = r
-			if ep := b.endpoint(); ep != nil {
+			if ep := b.endpoint("KMS"); ep != nil {
 				o.BaseEndpoint = ep
 			}
 		})
@@ -124,7 +123,7 @@ func (b *Backend) smClient(ctx context.Context, region string) (*secretsmanager.
 	if c == nil {
 		c = secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
 			o.Region = r
-			if ep := b.endpoint(); ep != nil {
+			if ep := b.endpoint("SECRETS_MANAGER"); ep != nil {
 				o.BaseEndpoint = ep
 			}
 		})
@@ -144,7 +143,7 @@ func (b *Backend) ssmClient(ctx context.Context, region string) (*ssm.Client, er
 	if c == nil {
 		c = ssm.NewFromConfig(cfg, func(o *ssm.Options) {
 			o.Region = r
-			if ep := b.endpoint(); ep != nil {
+			if ep := b.endpoint("SSM"); ep != nil {
 				o.BaseEndpoint = ep
 			}
 		})
