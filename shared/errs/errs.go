@@ -76,11 +76,6 @@ func (k Kind) HTTPStatus() int {
 	}
 }
 
-// Retryable reports whether repeating the same request may succeed and
-// cannot bill twice. Unavailable is not in the list: whether a charged call
-// reached the provider is unknown, so the caller decides with an idempotency key.
-func (k Kind) Retryable() bool { return k == Throttled || k == Conflict }
-
 // Error is the error type every package returns across a package boundary.
 type Error struct {
 	Kind    Kind
