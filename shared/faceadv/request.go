@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/idverify/idverify/shared/webank"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -63,28 +64,7 @@ const (
 
 // flexString is a string member that also accepts a JSON number, since
 // callers send getFile as "2" (the seed) or 2.
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-		return nil
-	}
-	if string(b) == "null" {
-		*f = ""
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return &json.UnmarshalTypeError{Value: "non-string", Field: "getFile"}
-	}
-	*f = flexString(n.String())
-	return nil
-}
+type flexString = webank.FlexString
 
 // decode reads a request body. Unknown members are ignored, as the
 // existing service did; members of the wrong JSON type are errors naming

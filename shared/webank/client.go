@@ -386,11 +386,16 @@ func isIllegal(err error) bool {
 	return ce != nil && ce.Code == CodeIllegalRequest
 }
 
-// flexString accepts a JSON string or number (WeBank's examples show
-// expire_in, liveRate and similarity both ways).
-type flexString string
+// FlexString accepts a JSON string or number (WeBank's examples show
+// expire_in, liveRate and similarity both ways; seed-002 callers send
+// getFile as "2" or 2). A value of another type is a *json.UnmarshalTypeError,
+// which encoding/json completes with the member's name.
+type FlexString string
 
-func (f *flexString) UnmarshalJSON(b []byte) error {
+// flexString is the package's short name for it.
+type flexString = FlexString
+
+func (f *FlexString) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -405,7 +410,7 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
-		return err
+		return &json.UnmarshalTypeError{Value: "non-string"}
 	}
 	*f = flexString(n.String())
 	return nil
