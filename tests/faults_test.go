@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/idverify/idverify/tests/runtimes"
 	"io"
 	"log/slog"
 	"net"
@@ -32,23 +33,6 @@ const (
 	// The busy code of IdCardVerification: "-4" 证件库服务异常, free.
 	busyCode = "-4"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // retries counts the provider's "faceid retry" log lines by class.
 func retries(t *testing.T, logs string) map[string]int {
@@ -121,7 +105,7 @@ func TestFaultsProvider(t *testing.T) {
 			t.Parallel()
 			s, url := fake.Start(t, fake.Options{})
 			s.Queue(faultAction, c.queue...)
-			logs := &lockedBuffer{}
+			logs := &runtimes.LockedBuffer{}
 			p, err := tencent.New(tencent.Config{SecretID: fake.DefaultSecretID, SecretKey: fake.DefaultSecretKey,
 				Endpoint: url, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 			if err != nil {
@@ -179,7 +163,7 @@ func TestFaultsRefused(t *testing.T) {
 	for i := range 5 {
 		s, url := fake.Start(t, fake.Options{})
 		s.Queue(faultAction, fake.Behavior{Fault: fake.Refuse})
-		logs := &lockedBuffer{}
+		logs := &runtimes.LockedBuffer{}
 		p, err := tencent.New(tencent.Config{SecretID: fake.DefaultSecretID, SecretKey: fake.DefaultSecretKey,
 			Endpoint: url, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 		if err != nil {
@@ -211,7 +195,7 @@ func TestFaultsNothingListening(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	logs := &lockedBuffer{}
+	logs := &runtimes.LockedBuffer{}
 	p, err := tencent.New(tencent.Config{SecretID: fake.DefaultSecretID, SecretKey: fake.DefaultSecretKey,
 		Endpoint: "http://" + addr, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {

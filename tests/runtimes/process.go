@@ -17,7 +17,7 @@ type Process struct {
 	Cmd     *exec.Cmd
 	Started time.Time
 
-	out  lockedBuffer // stdout and stderr, interleaved
+	out  LockedBuffer // stdout and stderr, interleaved
 	done chan struct{}
 	err  error // Wait's result, valid after done
 }
@@ -106,21 +106,23 @@ func (p *Process) Kill() {
 	}
 }
 
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer safe for concurrent writers (a process's
+// two output streams, a logger used by several goroutines).
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
 }
 
-var _ io.Writer = (*lockedBuffer)(nil)
+var _ io.Writer = (*LockedBuffer)(nil)
