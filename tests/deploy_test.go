@@ -550,10 +550,17 @@ func checkWorkflow(t *testing.T, file string, def ymap, taskFunction func(task y
 				}
 			}
 		}
-		for _, e := range []string{"Throttled", "UpstreamUnavailable"} {
-			if !retried[e] {
-				t.Errorf("%s: %s does not retry %s", file, name, e)
-			}
+		if !retried["Throttled"] {
+			t.Errorf("%s: %s does not retry Throttled", file, name)
+		}
+		// An UpstreamUnavailable call may have been billed: retrying it is
+		// safe only with an idempotency key unique to the execution and
+		// step (the function then replays the failure instead of calling
+		// again), and required then (a call that never left is retried).
+		key := asStr(dig(st, "Parameters", "Payload", "IdempotencyKey.$")) + asStr(dig(st, "Parameters", "IdempotencyKey.$"))
+		keyed := strings.Contains(key, "$$.Execution.") && strings.Contains(key, name)
+		if retried["UpstreamUnavailable"] != keyed {
+			t.Errorf("%s: %s retries UpstreamUnavailable: %v, but sends a per-execution idempotency key: %v (%q)", file, name, retried["UpstreamUnavailable"], keyed, key)
 		}
 		for _, e := range []string{"InvalidInput", "ProviderError", "States.ALL"} {
 			if !caught[e] {

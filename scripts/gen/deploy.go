@@ -529,6 +529,11 @@ type taskFlavour struct {
 	backoff omap
 	// failFromError makes the catch-all Fail state report the caught error.
 	failFromError bool
+	// idempotent says the task sends an IdempotencyKey unique to the
+	// execution and step. Only then is UpstreamUnavailable retried: the
+	// function replays an ambiguous (maybe billed) failure instead of
+	// calling again, and retries what provably never reached Tencent.
+	idempotent bool
 }
 
 // awsTask invokes the function with the optimized Lambda integration: the
@@ -540,6 +545,9 @@ var awsTask = taskFlavour{
 		for _, f := range st.input {
 			payload = append(payload, kv{f + ".$", "$." + f})
 		}
+		// One key per execution and step: a retried step can never be
+		// billed twice (see README "Rate limits, idempotency").
+		payload = append(payload, kv{"IdempotencyKey.$", "States.Format('{}/" + st.action + "', $$.Execution.Name)"})
 		return omap{
 			{"Resource", "arn:aws:states:::lambda:invoke"},
 			{"Parameters", omap{
@@ -558,6 +566,7 @@ var awsTask = taskFlavour{
 	resultRoot:    "$.Payload",
 	backoff:       omap{{"MaxDelaySeconds", 10}, {"JitterStrategy", "FULL"}},
 	failFromError: true,
+	idempotent:    true,
 }
 
 // aswTask invokes the SCF function: the state input (after Parameters) is
@@ -596,17 +605,22 @@ func kycDefinition(f taskFlavour) omap {
 			{"MaxAttempts", 3}, // retries after the first attempt
 			{"BackoffRate", 2},
 		}
-		unavailable := omap{
-			// The provider could not be reached or timed out. A charged call
-			// may have gone through, so retry sparingly.
-			{"ErrorEquals", flow{"UpstreamUnavailable"}},
-			{"IntervalSeconds", 2},
-			{"MaxAttempts", 1},
-			{"BackoffRate", 2},
-		}
 		throttled = append(throttled, f.backoff...)
-		unavailable = append(unavailable, f.backoff...)
-		retry := append([]any{throttled, unavailable}, f.platformRetry...)
+		retry := []any{throttled}
+		if f.idempotent {
+			unavailable := omap{
+				// The provider could not be reached or timed out. With the
+				// step's idempotency key a call that may have been billed
+				// answers its stored failure again; one that never left
+				// is tried again.
+				{"ErrorEquals", flow{"UpstreamUnavailable"}},
+				{"IntervalSeconds", 2},
+				{"MaxAttempts", 1},
+				{"BackoffRate", 2},
+			}
+			retry = append(retry, append(unavailable, f.backoff...))
+		}
+		retry = append(retry, f.platformRetry...)
 		task := omap{{"Type", "Task"}, {"Comment", "FaceID " + st.action}}
 		task = append(task, f.task(st)...)
 		task = append(task,

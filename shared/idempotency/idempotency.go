@@ -87,6 +87,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/seal"
@@ -253,12 +255,15 @@ func lengthPrefixed(dst []byte, parts ...[]byte) []byte {
 func ValidateKey(key string) error {
 	if len(key) == 0 || len(key) > MaxKeyLength {
 		return errs.E(errs.Invalid, "InvalidParameterValue",
-			"Idempotency-Key header: must be 1 to %d printable ASCII characters (got %d bytes)", MaxKeyLength, len(key))
+			"Idempotency-Key header: must be 1 to %d bytes of printable UTF-8 (got %d bytes)", MaxKeyLength, len(key))
 	}
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; c < 0x20 || c > 0x7e {
+	// Printable UTF-8, not only ASCII: a workflow builds keys from its
+	// execution name, which may be in any script. The key is hashed before
+	// it reaches the store.
+	for i, r := range key {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
 			return errs.E(errs.Invalid, "InvalidParameterValue",
-				"Idempotency-Key header: must be 1 to %d printable ASCII characters (character %d is not)", MaxKeyLength, i+1)
+				"Idempotency-Key header: must be 1 to %d bytes of printable UTF-8 (byte %d is not)", MaxKeyLength, i+1)
 		}
 	}
 	return nil
