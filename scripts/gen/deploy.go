@@ -466,8 +466,10 @@ func genSAM(actions []deployAction) string {
 	resources = append(resources,
 		note("Sample KYC workflow: IdCardVerification, then PhoneVerification, then DetectAuth."),
 		note("Start it with {\"IdCard\": ..., \"Name\": ..., \"Phone\": ..., \"RuleId\": ...}; it ends with DetectAuth's Url and BizToken."),
-		note("Retries: Throttled (refused, never billed) up to 3 more times; UpstreamUnavailable (a billed call may"),
-		note("have gone through) once more. InvalidInput and ProviderError end the run; so does a Result other than \"0\"."),
+		note("Retries: Throttled (refused, never billed) up to 3 more times; UpstreamUnavailable once more, safely:"),
+		note("each step sends IdempotencyKey <execution name>/<Action>, so a call that may have been billed answers its"),
+		note("stored failure again instead of calling Tencent twice. InvalidInput and ProviderError end the run; so does"),
+		note("a Result other than \"0\"."),
 		kv{"KycStateMachine", omap{
 			{"Type", "AWS::Serverless::StateMachine"},
 			{"Properties", omap{
