@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/sandbox"
 	"github.com/idverify/idverify/shared/service"
 )
 
@@ -237,5 +238,26 @@ func TestContentTypeChecked(t *testing.T) {
 	}
 	if n := p.count("IdCardVerification"); n != 4 {
 		t.Fatalf("provider calls %d", n)
+	}
+}
+
+// The sandbox answers with the gateway's request id, so the answer's
+// RequestId, the X-Request-Id header and the log line name one request.
+func TestSandboxAnswerCarriesTheRequestID(t *testing.T) {
+	g, err := New(Options{Service: &service.Service{Provider: sandbox.New(sandbox.Options{})}, Mode: "sandbox", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for range 2 {
+		resp := g.ServeRequest(context.Background(), post("/v1/faceid/IdCardVerification", happy))
+		r := decodeResp(t, resp.Body)
+		if want := "sandbox-" + resp.Header.Get("X-Request-Id"); r["RequestId"] != want {
+			t.Fatalf("RequestId %v, header %q", r["RequestId"], resp.Header.Get("X-Request-Id"))
+		}
+		ids[r["RequestId"].(string)] = true
+	}
+	if len(ids) != 2 {
+		t.Fatal("two requests answered with one RequestId")
 	}
 }

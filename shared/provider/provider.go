@@ -21,3 +21,18 @@ type FaceID interface {
 	// Name is "tencent", "sandbox", ...: it is logged and shown in the banner.
 	Name() string
 }
+
+type requestIDKey struct{}
+
+// WithRequestID carries the id the gateway gave a request to the provider.
+// Providers that make their own answers (the sandbox) use it as the
+// RequestId, so the answer, the X-Request-Id header and the logs agree.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the id WithRequestID set, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}

@@ -1,9 +1,12 @@
 package sandbox
 
 import (
+	"strings"
+
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/idverify/idverify/shared/provider"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +102,10 @@ func handle[Req any](f func(p *Provider, c *call, r *Req) (any, error)) handler 
 // included.
 func (p *Provider) Call(ctx context.Context, action string, params json.RawMessage) (out json.RawMessage, err error) {
 	c := p.newCall(action)
+	if id := provider.RequestID(ctx); strings.HasPrefix(id, "sandbox-") && len(id) <= 64 {
+		// The gateway's id: answer, header and logs name the same request.
+		c.rid = id
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, errs.Wrap(err, errs.Unavailable, "", "request cancelled before the sandbox answered")
 	}

@@ -71,7 +71,7 @@ func (s *Service) Do(ctx context.Context, action string, params []byte, requestI
 			return nil, err
 		}
 	}
-	body, err := s.Provider.Call(ctx, action, params)
+	body, err := s.Provider.Call(provider.WithRequestID(ctx, requestID), action, params)
 	if err != nil {
 		return nil, err
 	}
