@@ -57,8 +57,30 @@ func chooseMode(env, mode string, haveCredentials bool, hint string) (string, er
 }
 
 // Authenticator picks the caller policy of a function running in mode.
+// It is computed once per process: functions/all asks once per provider, and
+// loading IDV_CALLERS resolves the callers' key references.
 func Authenticator(env *Env, mode string) (gateway.Authenticator, error) {
-	return authenticator(env.Getenv, mode, env.Log)
+	key := mode
+	if strings.TrimSpace(env.Getenv("IDV_CALLERS")) != "" {
+		key = "callers" // the caller list is the policy whatever the mode
+	}
+	sh := &env.shared
+	sh.authMu.Lock()
+	defer sh.authMu.Unlock()
+	if c, ok := sh.auth[key]; ok {
+		return c.auth, c.err
+	}
+	a, err := authenticator(env.Getenv, mode, env.Log)
+	if sh.auth == nil {
+		sh.auth = map[string]authResult{}
+	}
+	sh.auth[key] = authResult{a, err}
+	return a, err
+}
+
+type authResult struct {
+	auth gateway.Authenticator
+	err  error
 }
 
 // createCaller is how to fix a missing IDV_CALLERS, for start errors.

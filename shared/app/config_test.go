@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -114,5 +115,27 @@ func TestBannerCallers(t *testing.T) {
 	}
 	if b := banner(ModeSandbox, "sandbox", []string{"IdCardVerification"}, "8080", func(string) string { return "" }); !strings.Contains(b, "only requests from this machine") {
 		t.Errorf("banner without callers:\n%s", b)
+	}
+}
+
+// functions/all asks for the caller policy once per provider: the caller
+// list (and its key references) is loaded once.
+func TestAuthenticatorLoadedOncePerProcess(t *testing.T) {
+	reads := 0
+	env := &Env{Getenv: func(k string) string {
+		if k == "IDV_CALLERS" {
+			reads++
+			return `[{"id":"web","keySha256":"` + strings.Repeat("ab", 32) + `","actions":["*"]}]`
+		}
+		return ""
+	}, Log: slog.New(slog.DiscardHandler)}
+	a1, err1 := Authenticator(env, ModeLive)
+	before := reads
+	a2, err2 := Authenticator(env, ModeSandbox)
+	if err1 != nil || err2 != nil || a1 != a2 {
+		t.Fatalf("%v %v %v %v", a1, a2, err1, err2)
+	}
+	if reads != before+1 { // the key check only, no second load
+		t.Fatalf("IDV_CALLERS read %d more times", reads-before)
 	}
 }

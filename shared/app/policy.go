@@ -25,6 +25,9 @@ type shared struct {
 	key     []byte
 	keyErr  error
 
+	authMu sync.Mutex
+	auth   map[string]authResult
+
 	idemOnce sync.Once
 	idem     gateway.IdempotencyStore
 	idemErr  error
