@@ -1,36 +1,19 @@
 package event
 
 import (
-	"encoding/json"
-
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/idverify/idverify/shared/gateway"
 )
 
-// fromFunctionURL converts a Lambda Function URL event: the 2.0 payload
-// without stages, so rawPath is the request path as the client sent it.
-func fromFunctionURL(payload []byte) (*gateway.Request, error) {
-	var e events.LambdaFunctionURLRequest
-	if err := json.Unmarshal(payload, &e); err != nil {
-		return nil, err
-	}
-	body, err := decodeBody(e.Body, e.IsBase64Encoded)
-	if err != nil {
-		return nil, err
-	}
-	rc := e.RequestContext
-	return &gateway.Request{
-		Method:    rc.HTTP.Method,
-		Path:      e.RawPath,
-		RawQuery:  e.RawQueryString,
-		Header:    v2Headers(e.Headers, e.Cookies),
-		Body:      body,
-		SourceIP:  rc.HTTP.SourceIP,
-		RequestID: rc.RequestID,
-	}, nil
-}
+// fromFunctionURL converts a Lambda Function URL event. Its request is the
+// HTTP API 2.0 payload without stages (rawPath is the path as the client
+// sent it), so it decodes as one.
+func fromFunctionURL(payload []byte) (*gateway.Request, error) { return fromAPIGatewayV2(payload) }
 
+// toFunctionURL answers with the Function URL's own response type, which
+// unlike the HTTP API's always carries isBase64Encoded and has no
+// multiValueHeaders.
 func toFunctionURL(resp *gateway.Response) any {
 	body, b64 := encodeBody(resp.Body)
 	return events.LambdaFunctionURLResponse{
