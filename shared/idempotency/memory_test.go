@@ -53,6 +53,15 @@ func TestMemoryFullRefusesNewKeys(t *testing.T) {
 	// Keys already held still answer.
 	_, _, err = s.Begin(ctx, scope, "k0", fp("body"))
 	wantCode(t, err, errs.Conflict, "IdempotencyInProgress")
+	// Claims never sent make room once their claim lease has passed...
+	c.Advance(DefaultClaimLease)
+	for i := 0; i < 3; i++ {
+		sending(t, begin(t, s, scope, fmt.Sprint("s", i), fp("body")))
+	}
+	// ...sent ones hold their keys until they expire.
+	c.Advance(DefaultClaimLease)
+	_, _, err = s.Begin(ctx, scope, "k3", fp("body"))
+	wantCode(t, err, errs.Unavailable, "IdempotencyStoreUnavailable")
 	// Once records expire there is room again.
 	c.Advance(time.Hour)
 	begin(t, s, scope, "k3", fp("body"))

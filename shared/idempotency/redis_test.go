@@ -50,7 +50,18 @@ func TestRedisRecordsLive24Hours(t *testing.T) {
 	s := NewRedis(c, "idem:")
 	claim := begin(t, s, scope, "k", fp("body"))
 	k := onlyKey(t, c, "idem:")
-	// The pending record is the outcome-unknown marker: it lives the full day.
+	if st, _ := c.HGet(ctx, k, "st").Result(); st != stateClaimed {
+		t.Fatalf("state after Begin = %q, want claimed", st)
+	}
+	if err := c.PExpire(ctx, k, time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	sending(t, claim)
+	if st, _ := c.HGet(ctx, k, "st").Result(); st != statePending {
+		t.Fatalf("state after Sending = %q, want pending", st)
+	}
+	// The sent record is the outcome-unknown marker: it lives the full day
+	// from Sending.
 	ttl, err := c.PTTL(ctx, k).Result()
 	if err != nil || ttl < 24*time.Hour-time.Minute || ttl > 24*time.Hour {
 		t.Fatalf("pending PTTL = %v %v, want about 24h", ttl, err)
@@ -112,8 +123,9 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 	srv := redistest.Start(t)
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, DialerRetries: 1})
 	t.Cleanup(func() { _ = c.Close() })
-	s := NewRedis(c, "idem:")
+	s := NewRedis(c, "idem:", withQuickCleanup())
 	claim := begin(t, s, scope, "held", fp("body"))
+	unsent := begin(t, s, scope, "unsent", fp("body"))
 	srv.Stop()
 	c2, rec, err := s.Begin(ctx, scope, "k", fp("body"))
 	wantCode(t, err, errs.Unavailable, "IdempotencyStoreUnavailable")
@@ -122,6 +134,10 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 	}
 	wantCode(t, claim.Complete(ctx, answer), errs.Unavailable, "IdempotencyStoreUnavailable")
 	wantCode(t, claim.Release(ctx), errs.Unavailable, "IdempotencyStoreUnavailable")
+	wantCode(t, unsent.Sending(ctx), errs.Unavailable, "IdempotencyStoreUnavailable")
+	wantCode(t, unsent.Sending(ctx), errs.Conflict, "IdempotencyClaimLost") // not sent, ever
+	// The cleanups give up: bounded, nothing left running.
+	s.bg.Wait()
 }
 
 func TestRedisScriptReloadedAfterFlush(t *testing.T) {
