@@ -3,15 +3,155 @@ package faceprint
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/idverify/idverify/shared/baidu"
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/jsonshape"
 	"github.com/idverify/idverify/shared/validate"
 )
 
 // members is a request body's top-level object.
 type members map[string]json.RawMessage
+
+// The top-level members each endpoint takes, from Baidu's documentation
+// (seed 004's 请求参数 tables; redirect_config and the APP plans'
+// match_source from the verifyToken/generate page, reference §6.2), plus
+// access_token, which clients written for Baidu append and which is
+// dropped. The members' types are checked by the endpoint's check, so
+// every one is a json.RawMessage here; redirect_config's own members are
+// not all documented and are left free (their duplicates are still
+// refused).
+type (
+	generateBody struct {
+		PlanID         json.RawMessage `json:"plan_id"`
+		RedirectConfig json.RawMessage `json:"redirect_config"`
+		MatchSource    json.RawMessage `json:"match_source"`
+		AccessToken    json.RawMessage `json:"access_token"`
+	}
+	submitBody struct {
+		VerifyToken     json.RawMessage `json:"verify_token"`
+		IDName          json.RawMessage `json:"id_name"`
+		IDNo            json.RawMessage `json:"id_no"`
+		CertificateType json.RawMessage `json:"certificate_type"`
+		AccessToken     json.RawMessage `json:"access_token"`
+	}
+	uploadBody struct {
+		VerifyToken     json.RawMessage `json:"verify_token"`
+		Image           json.RawMessage `json:"image"`
+		QualityControl  json.RawMessage `json:"quality_control"`
+		LivenessControl json.RawMessage `json:"liveness_control"`
+		AccessToken     json.RawMessage `json:"access_token"`
+	}
+	// tokenBody is every result/* query: verify_token only.
+	tokenBody struct {
+		VerifyToken json.RawMessage `json:"verify_token"`
+		AccessToken json.RawMessage `json:"access_token"`
+	}
+)
+
+// bodyModels maps an endpoint's Path to its body's members.
+var bodyModels = map[string]reflect.Type{
+	"verifyToken/generate": reflect.TypeFor[generateBody](),
+	"idcard/submit":        reflect.TypeFor[submitBody](),
+	"uploadMatchImage":     reflect.TypeFor[uploadBody](),
+	"result/simple":        reflect.TypeFor[tokenBody](),
+	"result/detail":        reflect.TypeFor[tokenBody](),
+	"result/stat":          reflect.TypeFor[tokenBody](),
+	"result/media/query":   reflect.TypeFor[tokenBody](),
+	"result/getall":        reflect.TypeFor[tokenBody](),
+}
+
+// decodeStrict reads ep's request body: one JSON object in UTF-8 holding
+// only the members ep takes, each at most once (package jsonshape, one
+// streaming pass before anything is decoded), without access_token. The
+// body reaches Baidu re-encoded, so a member Baidu would not read, or read
+// differently (the first of two where encoding/json keeps the last, a
+// case variant it ignores), is refused rather than passed on:
+//   - a member ep does not take: 216100 invalid param naming it (and the
+//     member it differs from only in case);
+//   - everything that makes the body other than one well-formed JSON
+//     object (a member twice in one object, at any level; invalid UTF-8;
+//     bad syntax; data after it; nesting deeper than 20 or more than 1000
+//     values): 283513 请求参数错误, naming the member where there is one.
+//
+// The members' values are checked by ep.check.
+func decodeStrict(ep Endpoint, body []byte) (members, error) {
+	if err := jsonshape.Check(bodyModels[ep.Path], body); err != nil {
+		return nil, shapeError(ep, err)
+	}
+	var m members
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		return nil, badBody("the body must be a JSON object")
+	}
+	delete(m, "access_token")
+	return m, nil
+}
+
+// badBody is Baidu's 283513 请求参数错误 with a reason.
+func badBody(reason string) error {
+	return errs.E(errs.Invalid, strconv.Itoa(baidu.CodeBadRequestBody), "%s: %s", baidu.Message(baidu.CodeBadRequestBody), reason)
+}
+
+func shapeError(ep Endpoint, err error) error {
+	var e *jsonshape.Error
+	if !errors.As(err, &e) {
+		return badBody("the body must be a JSON object")
+	}
+	switch e.Kind {
+	case jsonshape.UnknownField:
+		if e.Suggest != "" {
+			return invalid(paramName(e.Path), "is not a parameter: names are case-sensitive, did you mean "+paramName(e.Suggest)+"?")
+		}
+		return invalid(paramName(e.Path), "is not a parameter of "+ep.Path+" (it takes "+takes(ep)+")")
+	case jsonshape.DuplicateKey:
+		return badBody(paramName(e.Path) + " appears more than once")
+	case jsonshape.InvalidUTF8:
+		return badBody(fmt.Sprintf("the body must be UTF-8 (invalid byte at offset %d)", e.Offset-1))
+	case jsonshape.Syntax:
+		return badBody(fmt.Sprintf("the body must be a JSON object (invalid JSON at byte %d)", e.Offset))
+	case jsonshape.Truncated:
+		return badBody("the body must be a JSON object (the JSON is truncated)")
+	case jsonshape.TrailingData:
+		return badBody("the body must be a single JSON object (data follows it)")
+	case jsonshape.TooDeep:
+		return badBody(fmt.Sprintf("the body must not nest objects and arrays more than %d levels deep (at %s)", e.Limit, paramName(e.Path)))
+	case jsonshape.TooManyValues:
+		return badBody(fmt.Sprintf("the body must hold at most %d JSON values", e.Limit))
+	}
+	return badBody("the body must be a JSON object")
+}
+
+// takes lists ep's documented members, access_token aside.
+func takes(ep Endpoint) string {
+	t := bodyModels[ep.Path]
+	var names []string
+	for i := 0; t != nil && i < t.NumField(); i++ {
+		if n, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); n != "access_token" {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// paramName quotes a caller-chosen member path, bounded to 64 bytes on a
+// character boundary.
+func paramName(s string) string {
+	const max = 64
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return strconv.Quote(s)
+}
 
 // MaxImageBase64 is Baidu's limit for uploadMatchImage's image: 10M of
 // base64 ("编码后的图片大小不超过10M").

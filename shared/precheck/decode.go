@@ -13,7 +13,6 @@ import (
 	"io"
 	"reflect"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/faceid"
@@ -21,14 +20,11 @@ import (
 
 // decode reads params strictly into the action's request model. The checks
 // go from cheapest to dearest, so that a hostile body costs at most one
-// streaming pass: size, UTF-8, shape (depth, value count, unknown and
-// duplicate keys), and only then the full decode.
+// streaming pass: size, then shape (UTF-8, syntax, depth, value count,
+// unknown and duplicate keys), and only then the full decode.
 func decode(a *faceid.Action, params []byte) (any, error) {
 	if err := checkSize(a, params); err != nil {
 		return nil, err
-	}
-	if !utf8.Valid(params) {
-		return nil, errs.E(errs.Invalid, "InvalidParameter", "request body is not valid UTF-8")
 	}
 	if len(bytes.TrimSpace(params)) == 0 {
 		params = []byte("{}")
