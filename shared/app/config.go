@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/idverify/idverify/shared/callers"
+	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
 )
 
@@ -19,12 +19,15 @@ const (
 )
 
 // ErrNoCredentials is in the error ChooseMode returns when a live provider
-// has no credentials. A function serving several providers (functions/all)
-// then leaves that provider out instead of failing or, worse, emulating it.
+// has no credentials (errors.Is finds it). A function serving several
+// providers (functions/all) then leaves that provider out instead of
+// failing or, worse, emulating it.
 var ErrNoCredentials = errors.New("provider not configured")
 
 // ChooseMode decides between a live provider and the sandbox for env.
-// hint names the credentials the live provider needs, for the error.
+// hint names the credentials the live provider needs, for the error. An
+// error is an *errs.Error of kind errs.Config naming the variable in Field:
+// return it as it is.
 func ChooseMode(env *Env, haveCredentials bool, hint string) (string, error) {
 	return chooseMode(env.Getenv("IDV_ENV"), env.Getenv("IDV_MODE"), haveCredentials, hint)
 }
@@ -40,7 +43,7 @@ func chooseMode(env, mode string, haveCredentials bool, hint string) (string, er
 		return ModeSandbox, nil
 	case ModeLive:
 		if !haveCredentials {
-			return "", fmt.Errorf("IDV_MODE=live but no provider credentials are configured: %s: %w", hint, ErrNoCredentials)
+			return "", noCredentials("IDV_MODE", "IDV_MODE=live but no provider credentials are configured: %s", hint)
 		}
 		return ModeLive, nil
 	case "":
@@ -48,17 +51,31 @@ func chooseMode(env, mode string, haveCredentials bool, hint string) (string, er
 			return ModeLive, nil
 		}
 		if production {
-			return "", fmt.Errorf("IDV_ENV=production and no provider credentials are configured: refusing to fall back to the sandbox (set IDV_MODE=sandbox to run the sandbox on purpose): %w", ErrNoCredentials)
+			return "", noCredentials("IDV_ENV", "IDV_ENV=production and no provider credentials are configured: "+
+				"refusing to fall back to the sandbox (%s, or set IDV_MODE=sandbox to run the sandbox on purpose)", hint)
 		}
 		return ModeSandbox, nil
 	default:
-		return "", fmt.Errorf("IDV_MODE=%q is not a mode: use sandbox or live", mode)
+		// The value is not repeated: configuration errors name variables
+		// and rules, never values.
+		return "", errs.Configf("IDV_MODE", "IDV_MODE is not a mode: use sandbox or live (or leave it unset)")
 	}
+}
+
+// noCredentials is the configuration error of a live provider without its
+// keys; errors.Is(err, ErrNoCredentials) holds.
+func noCredentials(field, format string, args ...any) *errs.Error {
+	e := errs.Configf(field, format, args...)
+	e.Err = ErrNoCredentials
+	return e
 }
 
 // Authenticator picks the caller policy of a function running in mode.
 // It is computed once per process: functions/all asks once per provider, and
-// loading IDV_CALLERS resolves the callers' key references.
+// loading IDV_CALLERS resolves the callers' key references. An error is an
+// *errs.Error naming the variable in Field, of kind errs.Config (or
+// errs.Unavailable when a key reference could not be reached): return it
+// as it is.
 func Authenticator(env *Env, mode string) (gateway.Authenticator, error) {
 	key := mode
 	if strings.TrimSpace(env.Getenv("IDV_CALLERS")) != "" {
@@ -101,11 +118,11 @@ func authenticator(getenv func(string) string, mode string, log *slog.Logger) (g
 	case "true", "1":
 		isOpen = true
 	default:
-		return nil, fmt.Errorf("IDV_SANDBOX_OPEN=%q: use true or false", open)
+		return nil, errs.Configf("IDV_SANDBOX_OPEN", "IDV_SANDBOX_OPEN is not a boolean: use true or false (or leave it unset)")
 	}
 	if raw := strings.TrimSpace(getenv("IDV_CALLERS")); raw != "" {
 		if isOpen {
-			return nil, fmt.Errorf("IDV_SANDBOX_OPEN=true and IDV_CALLERS are both set: unset IDV_SANDBOX_OPEN to require the configured callers")
+			return nil, errs.Configf("IDV_SANDBOX_OPEN", "IDV_SANDBOX_OPEN=true and IDV_CALLERS are both set: unset IDV_SANDBOX_OPEN to require the configured callers")
 		}
 		// Secret references inside (a caller's secretKey) resolve within
 		// the secrets timeout; a bound on top keeps a hung backend from
@@ -114,21 +131,29 @@ func authenticator(getenv func(string) string, mode string, log *slog.Logger) (g
 		defer cancel()
 		set, err := callers.Load(ctx, []byte(raw), callers.Options{Getenv: getenv, Logger: log})
 		if err != nil {
-			return nil, fmt.Errorf("IDV_CALLERS: %w", err)
+			// callers' messages name entries, ids and rules, never a key;
+			// a key reference that could not be reached is not a
+			// configuration mistake.
+			e := errs.Wrap(err, secretKind(err), "", "IDV_CALLERS: %s", err.Error())
+			if len(secretErrors(err)) > 0 {
+				e.Code = codeSecretUnresolved
+			}
+			e.Field = "IDV_CALLERS"
+			return nil, e
 		}
 		return set, nil
 	}
 	if !isOpen {
 		if production {
-			return nil, fmt.Errorf("IDV_ENV=production and IDV_CALLERS is not set, so nobody could call this function: %s", createCaller)
+			return nil, errs.Configf("IDV_CALLERS", "IDV_ENV=production and IDV_CALLERS is not set, so nobody could call this function: %s", createCaller)
 		}
 		return gateway.LoopbackOnly{}, nil
 	}
 	if mode != ModeSandbox {
-		return nil, fmt.Errorf("IDV_SANDBOX_OPEN=true is only allowed in sandbox mode: it would let anyone call the paid provider")
+		return nil, errs.Configf("IDV_SANDBOX_OPEN", "IDV_SANDBOX_OPEN=true is only allowed in sandbox mode: it would let anyone call the paid provider")
 	}
 	if production {
-		return nil, fmt.Errorf("IDV_SANDBOX_OPEN=true is refused with IDV_ENV=production")
+		return nil, errs.Configf("IDV_SANDBOX_OPEN", "IDV_SANDBOX_OPEN=true is refused with IDV_ENV=production")
 	}
 	return gateway.SandboxOpen{}, nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/idverify/idverify/shared/callers"
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
+	"github.com/idverify/idverify/shared/secrets"
 )
 
 func TestChooseMode(t *testing.T) {
@@ -137,5 +139,128 @@ func TestAuthenticatorLoadedOncePerProcess(t *testing.T) {
 	}
 	if reads != before+1 { // the key check only, no second load
 		t.Fatalf("IDV_CALLERS read %d more times", reads-before)
+	}
+}
+
+// Every start-up refusal of ChooseMode and the caller policy is a
+// configuration error naming its variable, never the value read, and
+// ErrNoCredentials still tells functions/all to leave a provider out.
+func TestConfigErrorsNameTheirVariable(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	check := func(t *testing.T, err error, field string, noCreds bool, value string) {
+		t.Helper()
+		e := errs.As(err)
+		if err == nil || e.Kind != errs.Config || e.Field != field || errs.FieldOf(err) != field || e.Code != "InvalidConfiguration" {
+			t.Fatalf("err = %#v, want a ConfigurationError on %s", err, field)
+		}
+		if e.PublicMessage() == "internal error" || !strings.Contains(e.PublicMessage(), field) {
+			t.Errorf("public message %q does not name %s", e.PublicMessage(), field)
+		}
+		if errors.Is(err, ErrNoCredentials) != noCreds {
+			t.Errorf("errors.Is(ErrNoCredentials) = %v, want %v", !noCreds, noCreds)
+		}
+		if value != "" && strings.Contains(err.Error(), value) {
+			t.Errorf("the value %q appears in %q", value, err.Error())
+		}
+	}
+	t.Run("mode", func(t *testing.T) {
+		_, err := chooseMode("", "bogus-mode-value", true, "set KEYS")
+		check(t, err, "IDV_MODE", false, "bogus-mode-value")
+		_, err = chooseMode("", "live", false, "set KEYS")
+		check(t, err, "IDV_MODE", true, "")
+		_, err = chooseMode("production", "", false, "set KEYS")
+		check(t, err, "IDV_ENV", true, "")
+	})
+	for _, c := range []struct {
+		name, field, value string
+		getenv             func(string) string
+		mode               string
+	}{
+		{"open is not a boolean", "IDV_SANDBOX_OPEN", "maybe-later", env("IDV_SANDBOX_OPEN", "maybe-later"), ModeSandbox},
+		{"open and callers", "IDV_SANDBOX_OPEN", "", env("IDV_CALLERS", callersJSON, "IDV_SANDBOX_OPEN", "true"), ModeSandbox},
+		{"open live (Baidu keys)", "IDV_SANDBOX_OPEN", "", env("IDV_SANDBOX_OPEN", "true"), ModeLive},
+		{"open in production", "IDV_SANDBOX_OPEN", "", env("IDV_SANDBOX_OPEN", "true", "IDV_ENV", "production"), ModeSandbox},
+		{"production without callers", "IDV_CALLERS", "", env("IDV_ENV", "production"), ModeSandbox},
+		{"bad callers", "IDV_CALLERS", "", env("IDV_CALLERS", `[{"id":"web","actions":["*"]}]`), ModeLive},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := authenticator(c.getenv, c.mode, nil)
+			check(t, err, c.field, false, c.value)
+		})
+	}
+}
+
+// A caller key reference that cannot be resolved names IDV_CALLERS and the
+// secret's class; the message never holds a key.
+func TestCallersSecretUnresolved(t *testing.T) {
+	getenv := func(k string) string {
+		return map[string]string{"IDV_CALLERS": `[{"id":"p","secretId":"AKID1","secretKey":"awsssm:/idv/p","actions":["*"]}]`}[k]
+	}
+	_, err := authenticator(getenv, ModeLive, nil)
+	e := errs.As(err)
+	if e.Field != "IDV_CALLERS" || e.Code != "SecretUnresolved" || e.Kind == errs.Internal || !strings.Contains(e.PublicMessage(), "IDV_CALLERS[p].secretKey") {
+		t.Fatalf("%#v", e)
+	}
+}
+
+func TestLogLevelStrict(t *testing.T) {
+	for _, v := range []string{"", "debug", "INFO", "Warn", "error"} {
+		if _, err := logLevel(func(string) string { return v }); err != nil {
+			t.Errorf("IDV_LOG_LEVEL=%q refused: %v", v, err)
+		}
+	}
+	_, err := logLevel(func(k string) string {
+		if k == "IDV_LOG_LEVEL" {
+			return "verbose"
+		}
+		return ""
+	})
+	e := errs.As(err)
+	if err == nil || e.Kind != errs.Config || e.Field != "IDV_LOG_LEVEL" ||
+		!strings.Contains(e.PublicMessage(), "debug, info, warn, error") || strings.Contains(err.Error(), "verbose") {
+		t.Fatalf("IDV_LOG_LEVEL=verbose: %#v", err)
+	}
+}
+
+func TestSecretsFailure(t *testing.T) {
+	one := &secrets.LoadError{Errors: []*secrets.Error{{Var: "BAIDU_SECRET_KEY", Scheme: "awssm", Class: secrets.NotFound}}}
+	e := secretsFailure(one)
+	if e.Kind != errs.Config || e.Field != "BAIDU_SECRET_KEY" || e.Code != "SecretUnresolved" || e.PublicMessage() != "secret BAIDU_SECRET_KEY (awssm): not_found" {
+		t.Errorf("one: %#v", e)
+	}
+	two := &secrets.LoadError{Errors: []*secrets.Error{
+		{Var: "A", Class: secrets.Timeout, Detail: "no answer in time"}, {Var: "B", Class: secrets.Unavailable},
+	}}
+	e = secretsFailure(two)
+	if e.Kind != errs.Unavailable || e.Field != "A,B" || strings.Contains(e.Message, "\n") ||
+		e.Message != "2 secrets could not be resolved: secret A: timeout: no answer in time; secret B: unavailable" {
+		t.Errorf("two: %#v", e)
+	}
+	mixed := &secrets.LoadError{Errors: []*secrets.Error{{Var: "A", Class: secrets.Timeout}, {Var: "B", Class: secrets.Plaintext}}}
+	if e := secretsFailure(mixed); e.Kind != errs.Config {
+		t.Errorf("mixed: %#v", e)
+	}
+	setting := &secrets.Error{Var: "IDV_SECRET_TTL", Class: secrets.Misconfigured, Detail: "want a positive Go duration such as 15m or 1h"}
+	if e := secretsFailure(setting); e.Kind != errs.Config || e.Field != "IDV_SECRET_TTL" {
+		t.Errorf("setting: %#v", e)
+	}
+}
+
+func TestRedisURLErrors(t *testing.T) {
+	_, err := redisFrom(context.Background(), "http://user:hunter2@example.com")
+	e := errs.As(err)
+	if e.Kind != errs.Config || e.Field != "IDV_REDIS_URL" || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("bad URL: %#v", err)
+	}
+	_, err = redisFrom(context.Background(), "redis://:hunter2@127.0.0.1:9")
+	e = errs.As(err)
+	if e.Kind != errs.Unavailable || e.Field != "IDV_REDIS_URL" || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("unreachable: %#v", err)
 	}
 }

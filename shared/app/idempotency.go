@@ -97,4 +97,6 @@ func (c idemClaim) Complete(ctx context.Context, answer []byte) error {
 	return c.c.Complete(ctx, idempotency.Record{Status: 200, Body: answer})
 }
 
+func (c idemClaim) Sending(ctx context.Context) error { return c.c.Sending(ctx) }
+
 func (c idemClaim) Release(ctx context.Context) error { return c.c.Release(ctx) }

@@ -14,30 +14,57 @@ import (
 	"github.com/idverify/idverify/shared/ratelimit"
 )
 
-// named answers with its name, so a test sees who got the request.
-type named string
-
-func (n named) ServeRequest(_ context.Context, r *gateway.Request) *gateway.Response {
-	if r.Path == "/v1/sandbox/scenarios" {
-		return &gateway.Response{Status: 200, Body: []byte(`{"scenarios":["faceid-row"]}`)}
-	}
-	return &gateway.Response{Status: 200, Body: []byte(n)}
+// named is a contract that answers with its name on its prefix and its
+// actions, so a test sees who got the request.
+type named struct {
+	name, prefix, actionPrefix string
+	actions                    []string
 }
 
-func (n named) Invoke(context.Context, []byte) ([]byte, error) { return []byte(n), nil }
+func (n named) Name() string { return n.name }
+func (n named) Mode() string { return ModeSandbox }
+func (n named) Route(r *gateway.Request) (gateway.Op, bool) {
+	if n.prefix == "" && (r.Path == "/" || strings.HasPrefix(r.Path, "/v1/faceid/")) || n.prefix != "" && strings.HasPrefix(r.Path, n.prefix) {
+		return gateway.Op{Action: n.name, Surface: n.name}, true
+	}
+	return gateway.Op{}, false
+}
+func (n named) RouteInvoke(action string, _ map[string]json.RawMessage) (gateway.Op, bool) {
+	if action == "" || (n.actionPrefix != "" && strings.HasPrefix(action, n.actionPrefix)) || contains(n.actions, action) || (n.prefix == "" && action == "IdCardVerification") {
+		return gateway.Op{Action: n.name, Surface: "invoke"}, true
+	}
+	return gateway.Op{}, false
+}
+func (n named) Call(context.Context, *gateway.Call) (*gateway.Answer, error) {
+	return &gateway.Answer{Body: []byte(n.name)}, nil
+}
+func (n named) Render(_ gateway.Op, a *gateway.Answer, e *errs.Error, _ string) *gateway.Response {
+	if e != nil {
+		return &gateway.Response{Status: e.Kind.HTTPStatus(), Body: []byte(e.Code)}
+	}
+	return &gateway.Response{Status: 200, Body: a.Body}
+}
+func (n named) Output(_ gateway.Op, a *gateway.Answer) ([]byte, error) { return a.Body, nil }
+func (n named) SandboxTable() gateway.SandboxTable {
+	key := n.name
+	if n.prefix == "" {
+		key = "scenarios"
+	}
+	return gateway.SandboxTable{Key: key, Table: func() any { return []string{n.name + "-row"} }}
+}
 
 func part(name, prefix, actionPrefix string, actions ...string) Part {
-	var prefixes []string
-	if prefix != "" {
-		prefixes = []string{prefix}
-	}
-	return Part{Name: name, Prefixes: prefixes, ActionPrefix: actionPrefix, Actions: actions,
-		Build:     func(context.Context, *Env) (*Built, error) { return &Built{Handler: named(name)}, nil },
-		Scenarios: func() any { return []string{name + "-row"} }}
+	c := named{name, prefix, actionPrefix, actions}
+	return Part{Name: name, Prefixes: []string{prefix}, ActionPrefix: actionPrefix, Actions: actions,
+		Build: func(context.Context, *Env) (*Built, error) { return &Built{Contract: c}, nil }}
+}
+
+func testEnv() *Env {
+	return &Env{Getenv: func(string) string { return "" }, Log: slog.New(slog.DiscardHandler)}
 }
 
 func TestMuxRoutesByPathAndAction(t *testing.T) {
-	b, err := BuildAll(context.Background(), &Env{}, part("faceid", "", ""),
+	h, _, err := BuildAll(context.Background(), testEnv(), part("faceid", "", ""),
 		part("faceAdv", "/tech/ai/face/", "", "faceAdv", "faceAdvResult"),
 		part("faceprint", "/rpc/2.0/brain/solution/faceprint/", "faceprint/"))
 	if err != nil {
@@ -48,9 +75,9 @@ func TestMuxRoutesByPathAndAction(t *testing.T) {
 		"/":                             "faceid",
 		"/tech/ai/face/faceAdv":         "faceAdv",
 		"/rpc/2.0/brain/solution/faceprint/verifyToken/generate": "faceprint",
-		"/rpc/2.0/brain/solution/other":                          "faceid",
+		"/rpc/2.0/brain/solution/other":                          "InvalidAction",
 	} {
-		if got := string(b.Handler.ServeRequest(context.Background(), &gateway.Request{Method: "POST", Path: path}).Body); got != want {
+		if got := string(h.ServeRequest(context.Background(), &gateway.Request{Method: "POST", Path: path, SourceIP: "127.0.0.1"}).Body); got != want {
 			t.Errorf("%s went to %s, want %s", path, got, want)
 		}
 	}
@@ -59,13 +86,12 @@ func TestMuxRoutesByPathAndAction(t *testing.T) {
 		`{"Action":"faceAdvResult","traceNo":"x"}`: "faceAdv",
 		`{"Action":"faceprint/result/simple"}`:     "faceprint",
 		`{"IdCard":"1"}`:                           "faceid",
-		`not json`:                                 "faceid",
 	} {
-		if got, _ := b.Handler.Invoke(context.Background(), []byte(payload)); string(got) != want {
-			t.Errorf("invoke %s went to %s, want %s", payload, got, want)
+		if got, err := h.Invoke(context.Background(), []byte(payload)); string(got) != want {
+			t.Errorf("invoke %s went to %s (%v), want %s", payload, got, err, want)
 		}
 	}
-	resp := b.Handler.ServeRequest(context.Background(), &gateway.Request{Method: http.MethodGet, Path: "/v1/sandbox/scenarios"})
+	resp := h.ServeRequest(context.Background(), &gateway.Request{Method: http.MethodGet, Path: "/v1/sandbox/scenarios", SourceIP: "127.0.0.1"})
 	var doc map[string][]string
 	if err := json.Unmarshal(resp.Body, &doc); err != nil {
 		t.Fatalf("%s: %v", resp.Body, err)
@@ -111,21 +137,21 @@ func TestMuxLeavesOutUnconfiguredProvider(t *testing.T) {
 	env := &Env{Getenv: func(k string) string { return map[string]string{"IDV_MODE": "live"}[k] }, Log: slog.New(slog.DiscardHandler)}
 	needsKeys := func(ctx context.Context, env *Env) (*Built, error) {
 		_, err := ChooseMode(env, false, "set KEYS")
-		return nil, errs.Wrap(err, errs.Internal, "InvalidConfiguration", "%s", err.Error())
+		return nil, err
 	}
-	b, err := BuildAll(context.Background(), env, part("faceid", "", ""),
+	h, _, err := BuildAll(context.Background(), env, part("faceid", "", ""),
 		Part{Name: "faceAdv", Build: needsKeys, Prefixes: []string{"/tech/ai/face/"}, Actions: []string{"faceAdv"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := b.Handler.ServeRequest(context.Background(), &gateway.Request{Method: "POST", Path: "/tech/ai/face/faceAdv"})
+	resp := h.ServeRequest(context.Background(), &gateway.Request{Method: "POST", Path: "/tech/ai/face/faceAdv"})
 	if resp.Status != http.StatusNotImplemented || !strings.Contains(string(resp.Body), "set KEYS") {
 		t.Fatalf("%d %s", resp.Status, resp.Body)
 	}
-	if _, err := b.Handler.Invoke(context.Background(), []byte(`{"Action":"faceAdv"}`)); errs.As(err).Code != "ProviderNotConfigured" {
+	if _, err := h.Invoke(context.Background(), []byte(`{"Action":"faceAdv"}`)); errs.As(err).Code != "ProviderNotConfigured" {
 		t.Fatalf("invoke: %v", err)
 	}
-	if _, err := BuildAll(context.Background(), env, Part{Name: "faceid", Build: needsKeys}); err == nil {
+	if _, _, err := BuildAll(context.Background(), env, Part{Name: "faceid", Build: needsKeys}); err == nil {
 		t.Fatal("the first part's missing credentials must stop the start")
 	}
 }

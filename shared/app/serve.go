@@ -37,26 +37,44 @@ type Env struct {
 	shared shared
 }
 
-// Built is what a function's wiring returns.
+// Built is what a provider's wiring returns: its contract, which the
+// function serves through the one pipeline.
 type Built struct {
-	Handler gateway.Handler
+	Contract gateway.Contract
 	// Banner is printed when the local server starts.
 	Banner string
 }
 
-// Builder wires one function from its Env.
+// Builder wires one provider's contract from its Env.
 type Builder func(ctx context.Context, env *Env) (*Built, error)
 
-// Serve runs a function built by build and exits non-zero with a clear
-// message when it cannot start. Every main in functions/ ends here.
+// Serve runs a function serving the contract build makes, and exits
+// non-zero with a clear message when it cannot start. Every main in
+// functions/ ends here or in ServeAll.
 func Serve(build Builder) {
-	log := logging.New(os.Stderr, logging.ParseLevel(os.Getenv("IDV_LOG_LEVEL")))
+	serve(func(ctx context.Context, env *Env) (*gateway.Pipeline, string, error) {
+		b, err := build(ctx, env)
+		if err != nil {
+			return nil, "", err
+		}
+		p, err := env.Pipeline(b.Contract)
+		return p, b.Banner, err
+	})
+}
+
+func serve(build func(ctx context.Context, env *Env) (*gateway.Pipeline, string, error)) {
+	level, err := logLevel(os.Getenv)
+	log := logging.New(os.Stderr, level) // info when the level is refused, to say why
 	opts := runtime.Options{Logger: log}
 	ctx := context.Background()
-	env, err := NewEnv(ctx, os.Getenv, os.Environ(), log)
-	var b *Built
+	var env *Env
 	if err == nil {
-		b, err = build(ctx, env)
+		env, err = NewEnv(ctx, os.Getenv, os.Environ(), log)
+	}
+	var p *gateway.Pipeline
+	var banner string
+	if err == nil {
+		p, banner, err = build(ctx, env)
 	}
 	if err != nil {
 		// Fail closed, and tell the platform: on Lambda this is an init
@@ -65,9 +83,19 @@ func Serve(build Builder) {
 		runtime.Fail(err, opts)
 		return
 	}
-	opts.Banner = b.Banner
+	opts.Banner = banner
 	// runtime.Main exits the process: 0 after a clean shutdown.
-	runtime.Main(b.Handler, opts)
+	runtime.Main(p, opts)
+}
+
+// logLevel reads IDV_LOG_LEVEL strictly: a value that is not a level (say
+// "verbose") is a configuration error at start, not a silent info.
+func logLevel(getenv func(string) string) (slog.Level, error) {
+	l, err := logging.LevelFromEnv(getenv(logging.LevelVar))
+	if err != nil {
+		return l, errs.Configure(err, logging.LevelVar)
+	}
+	return l, nil
 }
 
 // SecretVars are the variables that hold secrets: in production they must
@@ -82,13 +110,73 @@ func NewEnv(ctx context.Context, getenv func(string) string, environ []string, l
 		Environ: environ, Getenv: getenv, Secret: SecretVars, Production: production, Logger: log,
 	})
 	if err != nil {
-		return nil, errs.Wrap(err, errs.Internal, "SecretUnresolved", "%s", err.Error())
+		return nil, secretsFailure(err)
 	}
 	env := &Env{Getenv: senv.Getenv, Log: log, Production: production}
-	if env.Redis, err = redisFrom(ctx, env.Getenv("IDV_REDIS_URL")); err != nil {
+	if env.Redis, err = redisFrom(ctx, env.Getenv(redisURLVar)); err != nil {
 		return nil, err
 	}
 	return env, nil
+}
+
+const (
+	redisURLVar          = "IDV_REDIS_URL"
+	codeSecretUnresolved = "SecretUnresolved"
+)
+
+// secretsFailure classifies a failed secrets.Load. Its text names each
+// variable, the reference kind and the class, never a value, so it is the
+// message; Field lists the variables. A backend that did not answer in time
+// or could not be reached is Unavailable (a later start may succeed);
+// anything else (not found, access denied, malformed, a plain value in
+// production, a bad setting) is a configuration error.
+func secretsFailure(err error) *errs.Error {
+	list := secretErrors(err)
+	msg := err.Error()
+	vars := make([]string, 0, len(list))
+	for _, e := range list {
+		if e.Var != "" {
+			vars = append(vars, e.Var)
+		}
+	}
+	if len(list) > 1 {
+		parts := make([]string, len(list))
+		for i, e := range list {
+			parts[i] = e.Error()
+		}
+		msg = fmt.Sprintf("%d secrets could not be resolved: %s", len(list), strings.Join(parts, "; "))
+	}
+	e := errs.Wrap(err, secretKind(err), codeSecretUnresolved, "%s", msg)
+	e.Field = strings.Join(vars, ",")
+	return e
+}
+
+// secretErrors are the per-variable failures in err.
+func secretErrors(err error) []*secrets.Error {
+	var le *secrets.LoadError
+	if errors.As(err, &le) {
+		return le.Errors
+	}
+	var se *secrets.Error
+	if errors.As(err, &se) {
+		return []*secrets.Error{se}
+	}
+	return nil
+}
+
+// secretKind is errs.Unavailable when every secret in err failed for want
+// of an answer (timeout, network, throttling), errs.Config otherwise.
+func secretKind(err error) errs.Kind {
+	list := secretErrors(err)
+	if len(list) == 0 {
+		return errs.Config
+	}
+	for _, e := range list {
+		if e.Class != secrets.Timeout && e.Class != secrets.Unavailable {
+			return errs.Config
+		}
+	}
+	return errs.Unavailable
 }
 
 // redisFrom connects to the store named by url (redis:// or rediss://) and
@@ -101,7 +189,9 @@ func redisFrom(ctx context.Context, url string) (redis.UniversalClient, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
 		// The URL may carry a password: never echo it.
-		return nil, errs.E(errs.Internal, "InvalidRedisURL", "IDV_REDIS_URL is not a redis:// or rediss:// URL")
+		e := errs.Configf(redisURLVar, "IDV_REDIS_URL is not a redis:// or rediss:// URL")
+		e.Code = "InvalidRedisURL"
+		return nil, e
 	}
 	// Fail fast: every request waits on the store (rate limits,
 	// idempotency), and a store that is down is handled by falling back or
@@ -113,7 +203,9 @@ func redisFrom(ctx context.Context, url string) (redis.UniversalClient, error) {
 	defer cancel()
 	if err := c.Ping(pctx).Err(); err != nil {
 		_ = c.Close()
-		return nil, errs.E(errs.Unavailable, "RedisUnavailable", "IDV_REDIS_URL: the store at %s does not answer: %s", o.Addr, redactErr(err))
+		e := errs.E(errs.Unavailable, "RedisUnavailable", "IDV_REDIS_URL: the store at %s does not answer: %s", o.Addr, redactErr(err))
+		e.Field = redisURLVar
+		return nil, e
 	}
 	return c, nil
 }

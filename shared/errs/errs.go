@@ -24,6 +24,11 @@ const (
 	Unavailable              // the provider could not be reached or answered 5xx/timeout
 	Provider                 // the provider answered with a business error (Response.Error)
 	Conflict                 // a concurrent duplicate (idempotency key in progress)
+	// Config is a deployment whose configuration is wrong: met at start,
+	// fixed only by changing a variable. Its message names the variable and
+	// the rule, never a value, and is shown. Kinds are stored by number
+	// (idempotency records), so a new kind goes last.
+	Config
 )
 
 var kindNames = [...]string{
@@ -36,6 +41,7 @@ var kindNames = [...]string{
 	Unavailable:  "UpstreamUnavailable",
 	Provider:     "ProviderError",
 	Conflict:     "Conflict",
+	Config:       "ConfigurationError",
 }
 
 // String is the stable type name that workflows (Step Functions, ASW) match
@@ -49,7 +55,7 @@ func (k Kind) String() string {
 
 // Kinds lists every kind, for documentation and tests.
 func Kinds() []Kind {
-	return []Kind{Internal, Invalid, Unauthorized, Forbidden, NotFound, Throttled, Unavailable, Provider, Conflict}
+	return []Kind{Internal, Invalid, Unauthorized, Forbidden, NotFound, Throttled, Unavailable, Provider, Conflict, Config}
 }
 
 // HTTPStatus is the status of the /v1 surface for this kind.
@@ -83,7 +89,10 @@ type Error struct {
 	Message string // safe to show to the caller: never PII, never a key
 	// RequestID is the upstream request id when the provider answered.
 	RequestID string
-	Err       error // the cause; logged by class only, never shown
+	// Field names the configuration variable at fault (IDV_MODE,
+	// IDV_CALLERS...), for the structured log: a name, never a value.
+	Field string
+	Err   error // the cause; logged by class only, never shown
 }
 
 // E builds an Error. A Code left empty is filled from the kind.
@@ -101,6 +110,69 @@ func Wrap(cause error, kind Kind, code, format string, args ...any) *Error {
 	return e
 }
 
+// Configf builds a configuration error about the variable field. The
+// message must name variables and rules only, never a value: it is logged
+// and shown as it is.
+func Configf(field, format string, args ...any) *Error {
+	e := E(Config, "", format, args...)
+	e.Field = field
+	return e
+}
+
+// Configure classifies err, met while reading the variable field, as a
+// configuration error. An *Error of any kind but Internal found in err's
+// chain (a Config error, or an unreachable store's Unavailable) is kept
+// as it is, with Field set to field when it had none. Anything else
+// becomes a Config error whose message is err's text (an Internal *Error's
+// message), so use it only where that text is known to name no value.
+// Configure(nil, ...) is nil.
+func Configure(err error, field string) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Kind != Internal {
+		if e.Field != "" || field == "" {
+			return e
+		}
+		c := *e
+		c.Field = field
+		return &c
+	}
+	c := &Error{Kind: Config, Code: defaultCode(Config), Message: err.Error(), Field: field, Err: err}
+	if e != nil {
+		c.Message = e.Message
+		if e.Code != "" && e.Code != defaultCode(Internal) {
+			c.Code = e.Code
+		}
+		if c.Field == "" {
+			c.Field = e.Field
+		}
+	}
+	return c
+}
+
+// FieldOf is the first Field set along err's chain ("" when none), so a
+// wrapper such as "faceprint: ..." keeps the variable its cause named.
+func FieldOf(err error) string {
+	switch x := err.(type) {
+	case nil:
+		return ""
+	case *Error:
+		if x.Field != "" {
+			return x.Field
+		}
+	case interface{ Unwrap() []error }:
+		for _, c := range x.Unwrap() {
+			if f := FieldOf(c); f != "" {
+				return f
+			}
+		}
+		return ""
+	}
+	return FieldOf(errors.Unwrap(err))
+}
+
 func (e *Error) Error() string {
 	if e.Message == "" {
 		return e.Code
@@ -111,7 +183,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // PublicMessage is what a caller sees: internal errors are shown only as
-// "internal error" so nothing about the implementation leaks.
+// "internal error" so nothing about the implementation leaks. Every other
+// kind, Config included, shows its message.
 func (e *Error) PublicMessage() string {
 	if e.Kind == Internal {
 		return "internal error"
@@ -157,6 +230,8 @@ func defaultCode(k Kind) string {
 		return "FailedOperation"
 	case Conflict:
 		return "FailedOperation.RequestInProgress"
+	case Config:
+		return "InvalidConfiguration"
 	default:
 		return "InternalError"
 	}

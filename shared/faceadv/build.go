@@ -76,7 +76,7 @@ func Build(ctx context.Context, env *app.Env, endpoints ...string) (*app.Built, 
 	if port == "" {
 		port = "8080"
 	}
-	return &app.Built{Handler: h, Banner: h.banner(port)}, nil
+	return &app.Built{Contract: h, Banner: h.banner(port)}, nil
 }
 
 // NewFromEnv is Build without the app.Built wrapper.
@@ -85,7 +85,7 @@ func NewFromEnv(ctx context.Context, env *app.Env, endpoints ...string) (*Handle
 	cfg.Redis = env.Redis
 	mode, err := app.ChooseMode(env, cfg.HasCredentials(), webankHint)
 	if err != nil {
-		return nil, errs.Wrap(err, errs.Internal, "InvalidConfiguration", "%s", err.Error())
+		return nil, err
 	}
 	storeKeys, err := env.StoreKeys()
 	if err != nil {
@@ -101,13 +101,10 @@ func NewFromEnv(ctx context.Context, env *app.Env, endpoints ...string) (*Handle
 			return nil, err
 		}
 	}
-	if opts.Auth, err = app.Authenticator(env, mode); err != nil {
-		return nil, errs.Wrap(err, errs.Internal, "InvalidConfiguration", "%s", err.Error())
-	}
 	if s := strings.TrimSpace(env.Getenv(EnvJobLease)); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < time.Second {
-			return nil, errs.E(errs.Internal, "InvalidConfiguration", "%s=%q: want a duration of at least 1s, such as 90s", EnvJobLease, s)
+			return nil, errs.Configf(EnvJobLease, "%s: want a duration of at least 1s, such as 90s", EnvJobLease)
 		}
 		opts.Lease = d
 	}

@@ -83,9 +83,11 @@ type Handler struct {
 	callback *callback
 	lease    time.Duration
 	wg       sync.WaitGroup
-}
 
-var _ gateway.Handler = (*Handler)(nil)
+	alone    sync.Once
+	pipeline *gateway.Pipeline
+	aloneErr error
+}
 
 // New checks opts and builds a Handler.
 func New(opts Options) (*Handler, error) {
@@ -158,62 +160,6 @@ func (h *Handler) Endpoints() []string {
 
 // Wait blocks until background jobs of this instance have finished.
 func (h *Handler) Wait() { h.wg.Wait() }
-
-// ServeRequest answers one HTTP request.
-func (h *Handler) ServeRequest(ctx context.Context, req *gateway.Request) *gateway.Response {
-	start := h.opts.Now()
-	if req.Header == nil {
-		req.Header = http.Header{}
-	}
-	action, routed := routes[req.Path]
-	var env *Envelope
-	var caller string
-	switch {
-	case routed && h.served[action] && req.Method == http.MethodPost:
-		env, caller = h.serveHTTP(ctx, action, req)
-	case routed && h.served[action]:
-		env = failure("", &fieldError{CodeNotFound, req.Method, "is not allowed: use POST"})
-	case req.Method == http.MethodGet && req.Path == "/healthz":
-		return h.jsonResponse(map[string]any{"status": "ok", "mode": h.Mode(), "endpoints": h.Endpoints()})
-	case req.Method == http.MethodGet && (req.Path == "/v1/sandbox/scenarios" || req.Path == "/v1/sandbox/faceadv/scenarios"):
-		return h.jsonResponse(map[string]any{"faceAdv": Scenarios(), "errcodes": Errcodes()})
-	default:
-		env = failure("", &fieldError{CodeNotFound, "route", "does not exist: POST " + PathAdv + " or " + PathResult})
-	}
-	h.logResult(ctx, "http", action, caller, env, start)
-	return h.envelopeResponse(env)
-}
-
-func (h *Handler) serveHTTP(ctx context.Context, action string, req *gateway.Request) (*Envelope, string) {
-	c, err := h.opts.Auth.Authenticate(ctx, req, action)
-	if err != nil {
-		return failure("", err), ""
-	}
-	return h.serve(ctx, action, c, req.Body), c.ID
-}
-
-func (h *Handler) jsonResponse(v any) *gateway.Response {
-	b, _ := json.MarshalIndent(v, "", "  ")
-	return &gateway.Response{Status: http.StatusOK, Header: h.headers(), Body: append(b, '\n')}
-}
-
-// envelopeResponse answers HTTP 200 whatever the errcode, as the service
-// the seed documents does: callers read errcode, not the status.
-func (h *Handler) envelopeResponse(env *Envelope) *gateway.Response {
-	b, err := json.Marshal(env)
-	if err != nil {
-		b = []byte(`{"errcode":50000,"errmsg":"internal error"}`)
-	}
-	return &gateway.Response{Status: http.StatusOK, Header: h.headers(), Body: b}
-}
-
-func (h *Handler) headers() http.Header {
-	hd := http.Header{}
-	hd.Set("Content-Type", "application/json; charset=utf-8")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Idv-Mode", h.Mode())
-	return hd
-}
 
 // serve runs one authenticated request of action.
 func (h *Handler) serve(ctx context.Context, action string, c *gateway.Caller, body []byte) *Envelope {
@@ -436,69 +382,6 @@ func (h *Handler) runJob(ctx context.Context, traceNo string) (*Job, error) {
 	}
 	_ = h.jobs.close(context.WithoutCancel(ctx), traceNo)
 	return j, nil
-}
-
-// Invoke is direct invocation: the request body JSON, with "Action" when
-// the function serves both endpoints, or {"resumeJob": traceNo} /
-// {"resumeOpen": true} to drive async jobs. The platform's IAM has
-// authenticated the invoker. The answer is the envelope; failures are
-// *errs.Error so workflows can match their type.
-func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	start := h.opts.Now()
-	var ctl struct {
-		Action     string `json:"Action"`
-		ResumeJob  string `json:"resumeJob"`
-		ResumeOpen bool   `json:"resumeOpen"`
-	}
-	if err := json.Unmarshal(payload, &ctl); err != nil {
-		return nil, errs.E(errs.Invalid, "FaceAdv.40001", "the invocation payload must be a JSON object (the request body)")
-	}
-	if ctl.ResumeOpen {
-		n, err := h.ResumeOpen(ctx)
-		if err != nil {
-			return nil, errs.Wrap(err, errs.Unavailable, "", "the job store could not be reached")
-		}
-		return json.Marshal(map[string]int{"looked": n})
-	}
-	if ctl.ResumeJob != "" {
-		env, err := h.ResumeJob(ctx, ctl.ResumeJob)
-		if err == errNoJob {
-			return nil, errs.E(errs.NotFound, "FaceAdv.40400", "resumeJob: unknown traceNo")
-		}
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(env)
-	}
-	action := h.only
-	if ctl.Action != "" {
-		action = ctl.Action
-	}
-	if action == "" {
-		return nil, errs.E(errs.Invalid, "FaceAdv.40002", "this function serves faceAdv and faceAdvResult: add an \"Action\" member")
-	}
-	if !h.served[action] {
-		return nil, errs.E(errs.NotFound, "FaceAdv.40400", "Action %q is not served here (faceAdv or faceAdvResult)", truncate(action, 40))
-	}
-	env := h.serve(ctx, action, &gateway.Caller{ID: "invoke"}, payload)
-	h.logResult(ctx, "invoke", action, "invoke", env, start)
-	if env.Errcode != CodeOK {
-		return nil, asError(env)
-	}
-	return json.Marshal(env)
-}
-
-// logResult writes one line per request: never the body, never PII.
-func (h *Handler) logResult(ctx context.Context, surface, action, caller string, env *Envelope, start time.Time) {
-	attrs := []slog.Attr{
-		slog.String("surface", surface), slog.String("action", action), slog.String("caller", caller),
-		slog.Int("errcode", env.Errcode), slog.String("mode", h.Mode()),
-		slog.Duration("latency", h.opts.Now().Sub(start)),
-	}
-	if env.Data != nil {
-		attrs = append(attrs, slog.String("status", env.Data.Status), slog.String("trace_no", env.Data.TraceNo))
-	}
-	h.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "faceadv", attrs...)
 }
 
 func truncate(s string, n int) string {

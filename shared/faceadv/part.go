@@ -12,10 +12,9 @@ import (
 // included).
 func Part() app.Part {
 	return app.Part{
-		Name:      "faceAdv",
-		Build:     func(ctx context.Context, env *app.Env) (*app.Built, error) { return Build(ctx, env) },
-		Prefixes:  []string{"/tech/ai/face/", "/v1/sandbox/faceadv/"},
-		Actions:   []string{"faceAdv", "faceAdvResult"},
-		Scenarios: func() any { return Scenarios() },
+		Name:     "faceAdv",
+		Build:    func(ctx context.Context, env *app.Env) (*app.Built, error) { return Build(ctx, env) },
+		Prefixes: []string{"/tech/ai/face/", "/v1/sandbox/faceadv/"},
+		Actions:  []string{"faceAdv", "faceAdvResult"},
 	}
 }

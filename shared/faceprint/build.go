@@ -8,6 +8,7 @@ import (
 
 	"github.com/idverify/idverify/shared/app"
 	"github.com/idverify/idverify/shared/baidu"
+	"github.com/idverify/idverify/shared/errs"
 )
 
 func init() {
@@ -42,12 +43,9 @@ func Build(ctx context.Context, env *app.Env, endpoints ...string) (*app.Built, 
 			RequireHTTPS: env.Production, Redis: env.Redis, Logger: env.Log,
 		})
 		if err != nil {
-			return nil, err
+			return nil, errs.Configure(err, EnvBaseURL)
 		}
 		opts.Live = c
-	}
-	if opts.Auth, err = app.Authenticator(env, mode); err != nil {
-		return nil, err
 	}
 	h, err := New(opts)
 	if err != nil {
@@ -58,7 +56,7 @@ func Build(ctx context.Context, env *app.Env, endpoints ...string) (*app.Built, 
 		port = "8080"
 	}
 	env.Log.Info("start", slog.String("mode", mode), slog.String("provider", h.health()["provider"].(string)), slog.Int("endpoints", len(h.served)))
-	return &app.Built{Handler: h, Banner: banner(mode, h.served, port)}, nil
+	return &app.Built{Contract: h, Banner: banner(mode, h.served, port)}, nil
 }
 
 func banner(mode string, served []Endpoint, port string) string {

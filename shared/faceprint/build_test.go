@@ -31,7 +31,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := serve(t, b.Handler, "GET", "/healthz", ""); r.body["mode"] != "sandbox" || len(r.body["endpoints"].([]any)) != 8 {
+	if r := serve(t, b.Contract.(*faceprint.Handler), "GET", "/healthz", ""); r.body["mode"] != "sandbox" || len(r.body["endpoints"].([]any)) != 8 {
 		t.Errorf("no credentials: %s", r.raw)
 	}
 	if !strings.Contains(b.Banner, "8 Baidu faceprint endpoints") || !strings.Contains(b.Banner, faceprint.ScenariosPath) {
@@ -43,13 +43,13 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := serve(t, b.Handler, "GET", "/healthz", ""); r.body["mode"] != "live" || r.body["provider"] != "baidu" {
+	if r := serve(t, b.Contract.(*faceprint.Handler), "GET", "/healthz", ""); r.body["mode"] != "live" || r.body["provider"] != "baidu" {
 		t.Errorf("credentials: %s", r.raw)
 	}
-	if r := post(t, b.Handler, "verifyToken/generate", `{"plan_id":"1"}`); r.code() != 3 {
+	if r := post(t, b.Contract.(*faceprint.Handler), "verifyToken/generate", `{"plan_id":"1"}`); r.code() != 3 {
 		t.Errorf("a one-endpoint function served another: %s", r.raw)
 	}
-	if r := post(t, b.Handler, "result/detail", `{"verify_token":"abc"}`); r.code() != baidufake.CodeVerifyTokenInvalid || f.Calls("result/detail") != 1 {
+	if r := post(t, b.Contract.(*faceprint.Handler), "result/detail", `{"verify_token":"abc"}`); r.code() != baidufake.CodeVerifyTokenInvalid || f.Calls("result/detail") != 1 {
 		t.Errorf("live call: %s", r.raw)
 	}
 

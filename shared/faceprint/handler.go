@@ -25,7 +25,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/idverify/idverify/shared/baidu"
 	"github.com/idverify/idverify/shared/errs"
@@ -42,20 +42,34 @@ type Options struct {
 	Sandbox *Sandbox
 	// Mode is "live" or "sandbox", for health and logs.
 	Mode string
-	// Auth authenticates HTTP callers; nil is gateway.LoopbackOnly.
+	// Auth authenticates HTTP callers when the handler is served alone
+	// (ServeRequest); nil is gateway.LoopbackOnly.
 	Auth gateway.Authenticator
 	// Endpoints served, by path, action or function name; empty is all.
 	Endpoints []string
 	Logger    *slog.Logger
 }
 
-// Handler serves faceprint endpoints; it implements gateway.Handler.
+// Handler is the faceprint contract of the request pipeline
+// (shared/gateway): Baidu's paths, validation, the call and Baidu's
+// answer shapes. Caller auth, rate limits, idempotency, verify_token
+// ownership, request ids and logs are the pipeline's.
 type Handler struct {
 	opts   Options
 	served []Endpoint
+
+	alone    sync.Once
+	pipeline *gateway.Pipeline
+	aloneErr error
 }
 
-var _ gateway.Handler = (*Handler)(nil)
+var (
+	_ gateway.Contract     = (*Handler)(nil)
+	_ gateway.Describer    = (*Handler)(nil)
+	_ gateway.Sandboxed    = (*Handler)(nil)
+	_ gateway.PublicTokens = (*Handler)(nil)
+	_ gateway.InvokeErrors = (*Handler)(nil)
+)
 
 // New checks opts and builds a Handler.
 func New(opts Options) (*Handler, error) {
@@ -81,7 +95,7 @@ func New(opts Options) (*Handler, error) {
 	for _, n := range opts.Endpoints {
 		e, ok := Lookup(n)
 		if !ok {
-			return nil, errs.E(errs.Internal, "InvalidConfiguration", "unknown faceprint endpoint %q", n)
+			return nil, errs.Configf("", "unknown faceprint endpoint %q", n)
 		}
 		h.served = append(h.served, e)
 	}
@@ -103,104 +117,189 @@ func (h *Handler) find(name string) (Endpoint, error) {
 	return Endpoint{}, errs.E(errs.NotFound, strconv.Itoa(baidu.CodeUnsupported), "no faceprint endpoint %q", truncate(name, 64))
 }
 
-// event is what one request leaves in the log: no body, header or value.
-type event struct {
-	surface, endpoint, caller, backend, code string
-	status                                   int
+// Name implements gateway.Contract.
+func (h *Handler) Name() string { return "faceprint" }
+
+// Mode implements gateway.Contract.
+func (h *Handler) Mode() string { return h.opts.Mode }
+
+// kindVerifyToken is the flow token: a verify_token answers only the
+// caller that generated it.
+const kindVerifyToken = "faceprint/verify_token"
+
+// Route implements gateway.Contract: POST /rpc/2.0/brain/solution/faceprint/<endpoint>.
+func (h *Handler) Route(req *gateway.Request) (gateway.Op, bool) {
+	if !strings.HasPrefix(req.Path, Prefix) {
+		return gateway.Op{}, false
+	}
+	op := h.op(strings.TrimPrefix(req.Path, Prefix))
+	op.Surface = "faceprint"
+	if op.Err == nil && req.Method != http.MethodPost {
+		op.Err = errs.E(errs.Invalid, strconv.Itoa(baidu.CodeUnsupported), "use POST with a JSON body")
+		op.Status = http.StatusMethodNotAllowed
+		op.Header = http.Header{"Allow": {http.MethodPost}}
+	}
+	return op, true
 }
 
-// ServeRequest answers POST /rpc/2.0/brain/solution/faceprint/<endpoint>,
-// GET /healthz and GET /v1/sandbox/faceprint/scenarios.
-func (h *Handler) ServeRequest(ctx context.Context, req *gateway.Request) *gateway.Response {
-	start := time.Now()
-	if req.RequestID == "" {
-		req.RequestID = newRequestID()
+func (h *Handler) op(name string) gateway.Op {
+	ep, err := h.find(name)
+	if err != nil {
+		return gateway.Op{Err: errs.As(err), MaxBody: 64 << 10}
 	}
-	ev := event{surface: "faceprint"}
-	var resp *gateway.Response
-	switch {
-	case strings.HasPrefix(req.Path, Prefix):
-		resp = h.serveEndpoint(ctx, req, &ev)
-	case req.Path == "/healthz":
-		ev.surface = "info"
-		resp = jsonResponse(http.StatusOK, h.health())
-	case req.Path == ScenariosPath && req.Method == http.MethodGet:
-		ev.surface = "sandbox"
-		resp = jsonResponse(http.StatusOK, map[string]any{"scenarios": Scenarios()})
+	op := gateway.Op{Action: ep.Action(), MaxBody: 64 << 10, Data: ep}
+	switch ep.Path {
+	case "verifyToken/generate":
+		op.Produces = []gateway.TokenField{{Path: "result.verify_token", Kind: kindVerifyToken}}
+	case "uploadMatchImage":
+		op.MaxBody = MaxImageBase64 + MaxImageBase64/32 + 64<<10
+		fallthrough
 	default:
-		ev.surface = "none"
-		e := errs.E(errs.NotFound, strconv.Itoa(baidu.CodeUnsupported), "no route for %s %s: POST %s<endpoint>", req.Method, truncate(req.Path, 128), Prefix)
-		resp = &gateway.Response{Status: http.StatusNotFound, Body: errorBody(e, req.RequestID)}
-		ev.code = e.Code
+		op.Consumes = []gateway.TokenField{{Path: "verify_token", Kind: kindVerifyToken}}
 	}
-	if resp.Header == nil {
-		resp.Header = http.Header{}
-	}
-	resp.Header.Set("Content-Type", "application/json;charset=utf-8")
-	resp.Header.Set("Cache-Control", "no-store")
-	resp.Header.Set("X-Request-Id", req.RequestID)
-	mode := h.opts.Mode
-	if ev.backend != "" {
-		mode = ev.backend
-	}
-	// Nobody may mistake an emulated answer for a real verification.
-	resp.Header.Set("X-Idv-Mode", mode)
-	ev.status = resp.Status
-	h.log(ctx, ev, req.RequestID, time.Since(start))
-	return resp
+	return op
 }
 
-func (h *Handler) serveEndpoint(ctx context.Context, req *gateway.Request, ev *event) *gateway.Response {
-	path := strings.TrimPrefix(req.Path, Prefix)
-	ev.endpoint = truncate(path, 64)
-	fail := func(err error, logID string) *gateway.Response {
-		e := errs.As(err)
-		ev.code = e.Code
-		return &gateway.Response{Status: http.StatusOK, Body: errorBody(e, logID)}
+// RouteInvoke implements gateway.Contract: the endpoint from an "Action"
+// member ("faceprint/result/detail"), or the function's only endpoint.
+func (h *Handler) RouteInvoke(action string, _ map[string]json.RawMessage) (gateway.Op, bool) {
+	if action == "" {
+		if len(h.served) != 1 {
+			return gateway.Op{Surface: "invoke", Err: errs.E(errs.Invalid, strconv.Itoa(baidu.CodeInvalidParam),
+				"invalid param: Action is required: this function serves several endpoints (\"faceprint/verifyToken/generate\" ...)")}, true
+		}
+		action = h.served[0].Path
+	} else if _, ok := Lookup(action); !ok && !strings.HasPrefix(action, "faceprint/") {
+		return gateway.Op{}, false
 	}
-	if req.Method != http.MethodPost {
-		resp := fail(errs.E(errs.Invalid, strconv.Itoa(baidu.CodeUnsupported), "use POST with a JSON body"), req.RequestID)
-		resp.Status = http.StatusMethodNotAllowed
-		resp.Header = http.Header{"Allow": {http.MethodPost}}
-		return resp
+	op := h.op(action)
+	op.Surface = "invoke"
+	return op, true
+}
+
+// Call implements gateway.Contract: validate, then Baidu (or the sandbox
+// for sandbox mode and test callers). access_token is dropped: the Baidu
+// token is this deployment's and is added by the client.
+func (h *Handler) Call(ctx context.Context, c *gateway.Call) (*gateway.Answer, error) {
+	ep := c.Op.Data.(Endpoint)
+	backend, sandboxed := h.opts.Live, false
+	if backend == nil || (c.Caller != nil && c.Caller.Test) {
+		backend, sandboxed = h.opts.Sandbox, true
 	}
-	ep, err := h.find(path)
+	logID := c.RequestID
+	if sandboxed {
+		logID = "sandbox-" + c.RequestID
+	}
+	m, err := decodeStrict(ep, c.Body)
 	if err != nil {
-		return fail(err, req.RequestID)
-	}
-	caller, err := h.opts.Auth.Authenticate(ctx, req, ep.Action())
-	if err != nil {
-		return fail(authError(err), req.RequestID)
-	}
-	ev.caller = caller.ID
-	backend, name := h.opts.Live, "live"
-	if backend == nil || caller.Test {
-		backend, name = h.opts.Sandbox, "sandbox"
-	}
-	ev.backend = name
-	logID := req.RequestID
-	if name == "sandbox" {
-		logID = "sandbox-" + req.RequestID
-	}
-	m, err := decode(req.Body)
-	if err != nil {
-		return fail(err, logID)
+		return &gateway.Answer{Sandbox: sandboxed}, err
 	}
 	out, err := h.call(ctx, ep, backend, m, logID)
 	if err != nil {
-		return fail(err, logID)
+		return &gateway.Answer{Sandbox: sandboxed}, err
 	}
-	return &gateway.Response{Status: http.StatusOK, Body: out}
+	return &gateway.Answer{Body: out, Sandbox: sandboxed}, nil
 }
 
-// decode reads the body's top-level object. A body that is not one gets
-// Baidu's "请求参数错误".
-func decode(body []byte) (members, error) {
-	var m members
-	if err := json.Unmarshal(body, &m); err != nil || m == nil {
-		return nil, errs.E(errs.Invalid, strconv.Itoa(baidu.CodeBadRequestBody), "%s: the body must be a JSON object", baidu.Message(baidu.CodeBadRequestBody))
+// Render implements gateway.Contract: Baidu's shapes, HTTP 200 for errors
+// as Baidu answers them (405 for a method, 404 for no route).
+func (h *Handler) Render(op gateway.Op, ans *gateway.Answer, e *errs.Error, requestID string) *gateway.Response {
+	hd := http.Header{}
+	hd.Set("Content-Type", "application/json;charset=utf-8")
+	if e == nil {
+		return &gateway.Response{Status: http.StatusOK, Header: hd, Body: ans.Body}
 	}
-	return m, nil
+	status := http.StatusOK
+	if op.Surface == "none" {
+		status = http.StatusNotFound
+	}
+	return &gateway.Response{Status: status, Header: hd, Body: errorBody(authError(baiduError(e)), requestID)}
+}
+
+// Output implements gateway.Contract: Baidu's answer.
+func (h *Handler) Output(_ gateway.Op, ans *gateway.Answer) ([]byte, error) { return ans.Body, nil }
+
+// baiduError gives the pipeline's own refusals Baidu's codes: another
+// caller's (or an unknown) verify_token reads as an invalid parameter, a
+// body over the cap or not JSON as Baidu's "请求参数错误".
+func baiduError(e *errs.Error) *errs.Error {
+	code := 0
+	switch e.Code {
+	case "ResourceNotFound.Token":
+		code = baidu.CodeInvalidParam
+	case gateway.RequestSizeLimitExceeded, "UnsupportedMediaType":
+		code = baidu.CodeBadRequestBody
+	default:
+		return e
+	}
+	return &errs.Error{Kind: e.Kind, Code: strconv.Itoa(code), Message: baidu.Message(code) + ": " + e.PublicMessage(), Err: e}
+}
+
+// InvokeError implements gateway.InvokeErrors: workflows see the Baidu
+// code in the message as well as in Code.
+func (h *Handler) InvokeError(_ gateway.Op, err *errs.Error) error {
+	e := authError(baiduError(err))
+	if _, numeric := strconv.Atoi(e.Code); numeric != nil {
+		return e
+	}
+	return &errs.Error{Kind: e.Kind, Code: e.Code, Message: "error_code " + e.Code + ": " + publicMessage(e), RequestID: e.RequestID, Err: e}
+}
+
+// PublicToken implements gateway.PublicTokens: the sandbox's documented
+// magic verify_tokens were created by nobody.
+func (h *Handler) PublicToken(kind, value string) bool {
+	return kind == kindVerifyToken && strings.HasPrefix(value, "sandbox-lapsed")
+}
+
+// Health implements gateway.Describer.
+func (h *Handler) Health() map[string]any {
+	m := h.health()
+	delete(m, "status")
+	delete(m, "mode")
+	return m
+}
+
+// Routes implements gateway.Describer.
+func (h *Handler) Routes() []string { return []string{"POST " + Prefix + "<endpoint>"} }
+
+// SandboxTable implements gateway.Sandboxed.
+func (h *Handler) SandboxTable() gateway.SandboxTable {
+	return gateway.SandboxTable{
+		Path:  ScenariosPath,
+		Key:   "faceprint",
+		Table: func() any { return Scenarios() },
+		Doc:   func(t any) any { return map[string]any{"scenarios": t} },
+	}
+}
+
+// ServeRequest serves the endpoints alone through the pipeline, with the
+// handler's own Auth and Logger: tests and tools. A deployed function
+// builds its pipeline in app, around every contract it serves.
+func (h *Handler) ServeRequest(ctx context.Context, req *gateway.Request) *gateway.Response {
+	p, err := h.standalone()
+	if err != nil {
+		return h.Render(gateway.Op{}, nil, errs.As(err), req.RequestID)
+	}
+	return p.ServeRequest(ctx, req)
+}
+
+// Invoke is ServeRequest's direct-invocation twin.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	p, err := h.standalone()
+	if err != nil {
+		return nil, err
+	}
+	return p.Invoke(ctx, payload)
+}
+
+func (h *Handler) standalone() (*gateway.Pipeline, error) {
+	h.alone.Do(func() {
+		// Alone, the contract is exercised with documented tokens nobody
+		// created here: a token this pipeline bound is still checked.
+		h.pipeline, h.aloneErr = gateway.New(gateway.Options{Contracts: []gateway.Contract{h}, Auth: h.opts.Auth,
+			Logger: h.opts.Logger, OwnersPartial: true})
+	})
+	return h.pipeline, h.aloneErr
 }
 
 // call validates m for ep and sends it to backend. access_token is
@@ -217,66 +316,14 @@ func (h *Handler) call(ctx context.Context, ep Endpoint, backend Backend, m memb
 	return backend.Faceprint(withLogID(ctx, logID), ep.Path, body)
 }
 
-// Invoke answers a direct invocation: the request body object in, Baidu's
-// answer out. A handler serving several endpoints takes the endpoint from
-// an "Action" member ("faceprint/result/detail"). The platform's IAM has
-// authenticated the invoker, so the function's mode decides the backend.
-// Refusals are *errs.Error (Kind for workflow Retry/Catch, Code the Baidu
-// code); a failed verification on a result query is an answer.
-func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	start := time.Now()
-	requestID := newRequestID()
-	ev := event{surface: "invoke", backend: h.opts.Mode}
-	out, err := h.invoke(ctx, payload, requestID, &ev)
-	if err != nil {
-		ev.code = errs.As(err).Code
-	}
-	h.log(ctx, ev, requestID, time.Since(start))
-	return out, err
-}
-
-func (h *Handler) invoke(ctx context.Context, payload []byte, requestID string, ev *event) ([]byte, error) {
-	m, err := decode(payload)
-	if err != nil {
-		return nil, err
-	}
-	name := ""
-	if len(h.served) == 1 {
-		name = h.served[0].Path
-	}
-	if raw, ok := m["Action"]; ok {
-		if json.Unmarshal(raw, &name) != nil {
-			return nil, errs.E(errs.Invalid, strconv.Itoa(baidu.CodeInvalidParam), "invalid param: Action must be a string")
-		}
-		delete(m, "Action")
-	}
-	if name == "" {
-		return nil, errs.E(errs.Invalid, strconv.Itoa(baidu.CodeInvalidParam), "invalid param: Action is required: this function serves several endpoints (\"faceprint/verifyToken/generate\" ...)")
-	}
-	ep, err := h.find(name)
-	if err != nil {
-		return nil, err
-	}
-	ev.endpoint = ep.Path
-	backend, logID := h.opts.Live, requestID
-	if backend == nil {
-		backend, logID = h.opts.Sandbox, "sandbox-"+requestID
-	}
-	out, err := h.call(ctx, ep, backend, m, logID)
-	if err != nil {
-		e := errs.As(err)
-		// Workflows see the Baidu code in the message as well as in Code.
-		x := &errs.Error{Kind: e.Kind, Code: e.Code, Message: "error_code " + e.Code + ": " + publicMessage(e), RequestID: e.RequestID, Err: e}
-		return nil, x
-	}
-	return out, nil
-}
-
 // authError maps a caller-auth failure to Baidu's codes: bad or missing
 // credentials are 110 (what Baidu answers for a bad access token), a
 // caller without the action is 6, a rate limit 18.
 func authError(err error) *errs.Error {
 	e := errs.As(err)
+	if _, numeric := strconv.Atoi(e.Code); numeric == nil {
+		return e // Baidu's own code, or one already mapped
+	}
 	code := baidu.CodeTokenInvalid
 	switch e.Kind {
 	case errs.Forbidden:
@@ -356,50 +403,9 @@ func (h *Handler) health() map[string]any {
 	return map[string]any{"status": "ok", "mode": h.opts.Mode, "provider": provider, "endpoints": paths}
 }
 
-func (h *Handler) log(ctx context.Context, ev event, requestID string, latency time.Duration) {
-	level := slog.LevelInfo
-	attrs := []slog.Attr{
-		slog.String("request_id", requestID),
-		slog.String("surface", ev.surface),
-		slog.String("mode", h.opts.Mode),
-		slog.Float64("latency_ms", float64(latency.Microseconds())/1000),
-	}
-	if ev.endpoint != "" {
-		attrs = append(attrs, slog.String("action", "faceprint/"+ev.endpoint))
-	}
-	if ev.backend != "" {
-		attrs = append(attrs, slog.String("backend", ev.backend))
-	}
-	if ev.caller != "" {
-		attrs = append(attrs, slog.String("caller", ev.caller))
-	}
-	if ev.status != 0 {
-		attrs = append(attrs, slog.Int("status", ev.status))
-	}
-	if ev.code != "" {
-		attrs = append(attrs, slog.String("error_code", ev.code))
-		if c, _ := strconv.Atoi(ev.code); c > 0 {
-			if k := baidu.KindOf(c); k == errs.Internal || k == errs.Unavailable {
-				level = slog.LevelError
-			}
-		}
-	}
-	h.opts.Logger.LogAttrs(ctx, level, "request", attrs...)
-}
-
-func jsonResponse(status int, v any) *gateway.Response {
-	b, _ := json.Marshal(v)
-	return &gateway.Response{Status: status, Header: http.Header{}, Body: b}
-}
-
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "..."
 	}
 	return s
-}
-
-func newRequestID() string {
-	h := randHex(16)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

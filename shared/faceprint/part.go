@@ -15,6 +15,5 @@ func Part() app.Part {
 		Build:        func(ctx context.Context, env *app.Env) (*app.Built, error) { return Build(ctx, env) },
 		Prefixes:     []string{Prefix, ScenariosPath},
 		ActionPrefix: "faceprint/",
-		Scenarios:    func() any { return Scenarios() },
 	}
 }

@@ -4,66 +4,103 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/jsonshape"
 )
-
-// Invoke is surface 3, direct invocation from Step Functions, ASW or an SDK:
-// the FaceID request object in, the inner response object out. A function
-// that serves several actions takes the action from an "Action" member.
-// The platform's IAM has authenticated the invoker already.
-func (g *Gateway) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	start := time.Now()
-	ev := event{surface: "invoke", requestID: newRequestID()}
-	out, err := g.invoke(ctx, payload, &ev)
-	ev.latency = time.Since(start)
-	if err != nil {
-		ev = ev.failed(err)
-	}
-	g.log(ctx, ev)
-	return out, err
-}
-
-// IdempotencyMember is the payload member that carries an idempotency key
-// in a direct invocation (the HTTP surfaces use the Idempotency-Key header).
-const IdempotencyMember = "IdempotencyKey"
 
 // invokeCaller is who a direct invocation comes from: the platform's IAM
 // authorised the invoker, so it is served like the deployment's own mode.
 var invokeCaller = &Caller{ID: "invoke"}
 
-func (g *Gateway) invoke(ctx context.Context, payload []byte, ev *event) ([]byte, error) {
+// Invoke is direct invocation from Step Functions, ASW or an SDK: the
+// request object in, the contract's answer out. A function serving several
+// operations takes the operation from an "Action" member; an
+// "IdempotencyKey" member plays the Idempotency-Key header's part.
+func (p *Pipeline) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	ev := event{surface: "invoke", requestID: NewRequestID()}
+	out, err := p.invoke(ctx, payload, &ev)
+	ev.latency = time.Since(start)
+	if err != nil {
+		ev.fail(errs.As(err))
+	}
+	p.log(ctx, ev)
+	return out, err
+}
+
+func (p *Pipeline) invoke(ctx context.Context, payload []byte, ev *event) ([]byte, error) {
+	if int64(len(payload)) > MaxInvokePayload {
+		return nil, tooLarge(int64(len(payload)), MaxInvokePayload)
+	}
+	// The payload is re-encoded without its routing members below: refuse
+	// first what re-encoding would hide from the contract's own checks
+	// (a duplicate member, invalid UTF-8).
+	if err := jsonshape.Check(nil, payload); err != nil {
+		return nil, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload is not one JSON object: %s", strings.TrimPrefix(err.Error(), "jsonshape: "))
+	}
 	var members map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	if err := dec.Decode(&members); err != nil || members == nil {
-		return nil, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload must be a JSON object (the FaceID request)")
+		return nil, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload must be a JSON object (the request)")
 	}
-	action, idemKey := g.only, ""
-	_, hasAction := members["Action"]
-	_, hasKey := members[IdempotencyMember]
-	if hasAction || hasKey {
-		for name, dst := range map[string]*string{"Action": &action, IdempotencyMember: &idemKey} {
-			if raw, ok := members[name]; ok {
-				if err := json.Unmarshal(raw, dst); err != nil {
-					return nil, errs.E(errs.Invalid, "InvalidParameterValue", "field %s must be a string", name)
-				}
-				delete(members, name)
+	var action, idemKey string
+	for name, dst := range map[string]*string{"Action": &action, IdempotencyMember: &idemKey} {
+		if raw, ok := members[name]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return nil, errs.E(errs.Invalid, "InvalidParameterValue", "field %s must be a string", name)
 			}
+			delete(members, name)
 		}
+	}
+	c, op, ok := p.routeInvoke(action, members)
+	if !ok {
+		return nil, errs.E(errs.NotFound, "InvalidAction", "Action %q is not served by this function", truncate(action, 64))
+	}
+	ev.contract, ev.action = c.Name(), op.Action
+	if op.Err != nil {
+		if ie, ok := c.(InvokeErrors); ok {
+			return nil, ie.InvokeError(op, op.Err)
+		}
+		return nil, op.Err
+	}
+	body := payload
+	if _, had := members["Action"]; had || action != "" || idemKey != "" {
 		var err error
-		if payload, err = json.Marshal(members); err != nil {
+		if body, err = json.Marshal(members); err != nil {
 			return nil, errs.Wrap(err, errs.Internal, "", "re-encode payload")
 		}
 	}
-	if action == "" {
-		return nil, errs.E(errs.Invalid, "MissingParameter", "this function serves several actions: add an \"Action\" member to the payload")
+	if op.MaxBody > 0 && int64(len(body)) > op.MaxBody {
+		return nil, tooLarge(int64(len(body)), op.MaxBody)
 	}
-	ev.action = action
-	o, err := g.execute(ctx, call{caller: invokeCaller, action: action, params: payload, requestID: ev.requestID, idemKey: idemKey})
-	*ev = ev.done(o)
+	ev.caller = invokeCaller.ID
+	o, err := p.execute(ctx, c, &Call{Op: op, Caller: invokeCaller, Body: body, RequestID: ev.requestID, Members: members}, idemKey)
+	ev.done(o)
 	if err != nil {
+		if ie, ok := c.(InvokeErrors); ok {
+			return nil, ie.InvokeError(op, errs.As(err))
+		}
 		return nil, err
 	}
-	return o.res.Body, nil
+	return c.Output(op, o.ans)
 }
+
+func (p *Pipeline) routeInvoke(action string, members map[string]json.RawMessage) (Contract, Op, bool) {
+	if action == "" {
+		op, ok := p.contracts[0].RouteInvoke("", members)
+		return p.contracts[0], op, ok
+	}
+	for _, c := range p.contracts {
+		if op, ok := c.RouteInvoke(action, members); ok {
+			return c, op, true
+		}
+	}
+	return nil, Op{}, false
+}
+
+// MaxInvokePayload caps a direct invocation (Lambda's own limit for a
+// synchronous invocation is 6 MB; SCF's is similar).
+const MaxInvokePayload = 16 << 20

@@ -5,16 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
 	"time"
 
 	"github.com/idverify/idverify/shared/errs"
-	"github.com/idverify/idverify/shared/service"
 )
 
 // RateLimiter takes one token from the bucket named key. Implementations
-// live in shared/ratelimit; app adapts them, so the gateway depends on no
+// live in shared/ratelimit; app adapts them, so the pipeline depends on no
 // store.
 type RateLimiter interface {
 	Allow(ctx context.Context, key string, perSecond float64, burst int) (ok bool, retryAfter time.Duration, err error)
@@ -30,6 +30,11 @@ type IdempotencyStore interface {
 
 // IdempotencyClaim is held while the first attempt of a key runs.
 type IdempotencyClaim interface {
+	// Sending is called right before the contract may call the provider:
+	// until then the claim provably never reached it, and a claim whose
+	// holder failed before this point frees itself. An error means the
+	// call must not be made.
+	Sending(ctx context.Context) error
 	// Complete stores the answer so retries replay it.
 	Complete(ctx context.Context, answer []byte) error
 	// Release forgets the key: the attempt failed before reaching the
@@ -37,69 +42,85 @@ type IdempotencyClaim interface {
 	Release(ctx context.Context) error
 }
 
-// call is one action request after the surface has decoded and
-// authenticated it.
-type call struct {
-	caller    *Caller
-	action    string
-	params    []byte
-	requestID string
-	idemKey   string
+// RetryAfterError is implemented by errors (anywhere in an *errs.Error's
+// cause chain) that know when a retry may succeed; the pipeline sends it as
+// Retry-After.
+type RetryAfterError interface {
+	error
+	RetryAfter() time.Duration
+}
+
+// After is a cause that carries a retry delay.
+type After time.Duration
+
+func (a After) Error() string             { return "retry after " + time.Duration(a).String() }
+func (a After) RetryAfter() time.Duration { return time.Duration(a) }
+
+// retryAfter is when a retry of a request that failed with e makes sense:
+// what the error knows, or one second for a throttle or a key in progress.
+func retryAfter(e *errs.Error) time.Duration {
+	if e == nil {
+		return 0
+	}
+	var ra RetryAfterError
+	if errors.As(e, &ra) && ra.RetryAfter() > 0 {
+		return ra.RetryAfter()
+	}
+	if e.Kind == errs.Throttled || e.Code == "IdempotencyInProgress" {
+		return time.Second
+	}
+	return 0
 }
 
 // outcome is what execute produced.
 type outcome struct {
-	res      *service.Result
-	sandbox  bool // answered by the sandbox (sandbox mode, or a test caller)
-	replayed bool // replayed from the idempotency store
+	ans       *Answer
+	replayed  bool // replayed from the idempotency store
+	notStored bool // the provider answered but the answer could not be kept
 }
 
-// execute runs a call through the caller's rate limit, the sandbox choice
-// and idempotency, in that order, then the service.
-func (g *Gateway) execute(ctx context.Context, c call) (outcome, error) {
-	if err := g.resolve(c.action); err != nil {
+// execute runs a call through the caller's rate limit, the token owner
+// check and idempotency, in that order, then the contract.
+func (p *Pipeline) execute(ctx context.Context, c Contract, call *Call, idemKey string) (outcome, error) {
+	if err := p.limitCaller(ctx, call.Caller); err != nil {
 		return outcome{}, err
 	}
-	if err := g.limitCaller(ctx, c.caller); err != nil {
-		return outcome{}, err
-	}
-	svc, sandboxed := g.opts.Service, g.sandbox
-	if c.caller != nil && c.caller.Test && !g.sandbox {
-		// A test caller is like a test-mode key: never the paid provider.
-		if g.opts.Sandbox == nil {
-			return outcome{}, errs.E(errs.Internal, "", "test caller %s but this function has no sandbox", c.caller.ID)
+	if !call.Op.Control {
+		if err := p.checkOwner(ctx, c, call); err != nil {
+			return outcome{}, err
 		}
-		svc, sandboxed = g.opts.Sandbox, true
 	}
-	localID := c.requestID
-	if sandboxed {
-		localID = "sandbox-" + c.requestID
+	var o outcome
+	var err error
+	if idemKey == "" || p.opts.Idempotency == nil || call.Op.Control {
+		o.ans, err = c.Call(ctx, call)
+	} else {
+		o, err = p.idempotent(ctx, c, call, idemKey)
 	}
-	if c.idemKey == "" || g.opts.Idempotency == nil {
-		res, err := svc.Do(ctx, c.action, c.params, localID)
-		return outcome{res: res, sandbox: sandboxed}, err
+	if err == nil && o.ans != nil && !o.replayed {
+		p.bindTokens(ctx, c, call, o.ans)
 	}
-	return g.idempotent(ctx, c, svc, sandboxed, localID)
+	return o, err
 }
 
 // limitCaller applies the caller's own rate. A store failure lets the
 // request through: the limiter falls back to per-instance buckets itself,
 // and refusing paid-for verification because a counter is down is worse.
-func (g *Gateway) limitCaller(ctx context.Context, c *Caller) error {
-	if g.opts.Limiter == nil || c == nil || c.Rate <= 0 {
+func (p *Pipeline) limitCaller(ctx context.Context, c *Caller) error {
+	if p.opts.Limiter == nil || c == nil || c.Rate <= 0 {
 		return nil
 	}
 	burst := c.Burst
 	if burst <= 0 {
 		burst = int(math.Max(1, math.Ceil(c.Rate)))
 	}
-	ok, after, err := g.opts.Limiter.Allow(ctx, "caller:"+c.ID, c.Rate, burst)
+	ok, after, err := p.opts.Limiter.Allow(ctx, "caller:"+c.ID, c.Rate, burst)
 	if err != nil {
-		g.opts.Logger.Warn("rate limiter unavailable", slog.String("caller", c.ID), slog.String("error_class", errs.KindOf(err).String()))
+		p.opts.Logger.Warn("rate limiter unavailable", slog.String("caller", c.ID), slog.String("error_class", errs.KindOf(err).String()))
 		return nil
 	}
 	if !ok {
-		return errs.E(errs.Throttled, "RequestLimitExceeded",
+		return errs.Wrap(After(roundUp(after)), errs.Throttled, "RequestLimitExceeded",
 			"caller %s is limited to %g requests per second (burst %d); retry after %s", c.ID, c.Rate, burst, roundUp(after))
 	}
 	return nil
@@ -114,12 +135,11 @@ func roundUp(d time.Duration) time.Duration {
 
 // stored is an answer as the idempotency store keeps it.
 type stored struct {
-	Body    []byte     `json:"body,omitempty"` // bytes, not RawMessage: Marshal would compact it
-	Source  string     `json:"source,omitempty"`
-	Code    string     `json:"code,omitempty"`
-	Rule    string     `json:"rule,omitempty"`
-	Sandbox bool       `json:"sandbox,omitempty"`
-	Err     *storedErr `json:"error,omitempty"`
+	Body    []byte            `json:"body,omitempty"` // bytes, not RawMessage: Marshal would compact it
+	Header  map[string]string `json:"header,omitempty"`
+	Code    string            `json:"code,omitempty"`
+	Sandbox bool              `json:"sandbox,omitempty"`
+	Err     *storedErr        `json:"error,omitempty"`
 }
 
 type storedErr struct {
@@ -131,16 +151,18 @@ type storedErr struct {
 
 // idempotent runs a call at most once per (caller, action, key): a retry
 // gets the first answer without a second upstream call.
-func (g *Gateway) idempotent(ctx context.Context, c call, svc *service.Service, sandboxed bool, localID string) (outcome, error) {
+func (p *Pipeline) idempotent(ctx context.Context, c Contract, call *Call, key string) (outcome, error) {
 	callerID := ""
-	if c.caller != nil {
-		callerID = c.caller.ID
+	if call.Caller != nil {
+		callerID = call.Caller.ID
 	}
 	// Scoped by caller and action, so one caller never sees another's
 	// answer, and by the request's content, so a reused key is caught.
-	scope := callerID + "/" + c.action
-	sum := sha256.Sum256(append([]byte(c.action+"\n"), c.params...))
-	claim, prev, err := g.opts.Idempotency.Begin(ctx, scope, c.idemKey, hex.EncodeToString(sum[:]))
+	scope := callerID + "/" + call.Op.Action
+	h := sha256.New()
+	h.Write([]byte(call.Op.Action + "\n"))
+	h.Write(call.Body)
+	claim, prev, err := p.opts.Idempotency.Begin(ctx, scope, key, hex.EncodeToString(h.Sum(nil)))
 	if err != nil {
 		return outcome{}, err
 	}
@@ -152,39 +174,44 @@ func (g *Gateway) idempotent(ctx context.Context, c call, svc *service.Service, 
 		if st.Err != nil {
 			e := errs.E(st.Err.Kind, st.Err.Code, "%s", st.Err.Message)
 			e.RequestID = st.Err.RequestID
-			return outcome{sandbox: st.Sandbox, replayed: true}, e
+			return outcome{replayed: true, ans: &Answer{Sandbox: st.Sandbox}}, e
 		}
-		return outcome{res: &service.Result{Body: st.Body, Source: service.Source(st.Source), Code: st.Code, Rule: st.Rule},
-			sandbox: st.Sandbox, replayed: true}, nil
+		return outcome{ans: &Answer{Body: st.Body, Header: st.Header, Code: st.Code, Sandbox: st.Sandbox}, replayed: true}, nil
 	}
-	res, err := svc.Do(ctx, c.action, c.params, localID)
 	// The answer is stored even if the caller has gone: use a context that
 	// outlives the request's cancellation, but not forever.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	if err := claim.Sending(ctx); err != nil {
+		// Nothing was sent; the claim frees itself.
+		return outcome{}, err
+	}
+	ans, err := c.Call(ctx, call)
 	if err != nil && !mayHaveReachedProvider(err) {
 		if rerr := claim.Release(sctx); rerr != nil {
-			g.opts.Logger.Warn("idempotency release failed", slog.String("error_class", errs.KindOf(rerr).String()))
+			p.opts.Logger.Warn("idempotency release failed", slog.String("error_class", errs.KindOf(rerr).String()))
 		}
-		return outcome{sandbox: sandboxed}, err
+		return outcome{}, err
 	}
-	st := stored{Sandbox: sandboxed}
+	var st stored
 	if err != nil {
 		e := errs.As(err)
 		st.Err = &storedErr{Kind: e.Kind, Code: e.Code, Message: e.PublicMessage(), RequestID: e.RequestID}
 	} else {
-		st.Body, st.Source, st.Code, st.Rule = res.Body, string(res.Source), res.Code, res.Rule
+		st = stored{Body: ans.Body, Header: ans.Header, Code: ans.Code, Sandbox: ans.Sandbox}
 	}
 	b, merr := json.Marshal(st)
 	if merr == nil {
 		merr = claim.Complete(sctx, b)
 	}
+	o := outcome{ans: ans}
 	if merr != nil {
 		// The provider answered but the answer could not be kept: say so
 		// rather than pretend the key protects a retry.
-		g.opts.Logger.Error("idempotency store failed after the provider answered", slog.String("error_class", errs.KindOf(merr).String()))
+		o.notStored = true
+		p.opts.Logger.Error("idempotency store failed after the provider answered", slog.String("error_class", errs.KindOf(merr).String()))
 	}
-	return outcome{res: res, sandbox: sandboxed}, err
+	return o, err
 }
 
 // mayHaveReachedProvider says whether a failed call could have been

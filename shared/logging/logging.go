@@ -5,6 +5,7 @@
 package logging
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -52,11 +53,35 @@ func New(w io.Writer, level slog.Level) *slog.Logger {
 	}))
 }
 
-// ParseLevel reads IDV_LOG_LEVEL-style text; unknown text means info.
-func ParseLevel(s string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return slog.LevelInfo
+// LevelVar is the variable that sets the level.
+const LevelVar = "IDV_LOG_LEVEL"
+
+// LevelNames are the values LevelFromEnv accepts, in any case.
+var LevelNames = []string{"debug", "info", "warn", "error"}
+
+var levels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+}
+
+// LevelFromEnv reads IDV_LOG_LEVEL strictly: one of LevelNames in any case,
+// surrounding space ignored, empty meaning info. Anything else is an error
+// naming the variable and the accepted values (never the value read, which
+// could be a secret pasted into the wrong variable), so a typo such as
+// "verbose" stops the start instead of silently logging at info.
+func LevelFromEnv(s string) (slog.Level, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return slog.LevelInfo, nil
 	}
+	if l, ok := levels[s]; ok {
+		return l, nil
+	}
+	return slog.LevelInfo, fmt.Errorf("%s is not a log level: use %s (any case; unset means info)", LevelVar, strings.Join(LevelNames, ", "))
+}
+
+// ParseLevel reads IDV_LOG_LEVEL-style text leniently: anything
+// LevelFromEnv refuses means info. Start-up uses LevelFromEnv.
+func ParseLevel(s string) slog.Level {
+	l, _ := LevelFromEnv(s)
 	return l
 }

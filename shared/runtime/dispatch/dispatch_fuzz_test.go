@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/idverify/idverify/shared/faceidapi"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,7 +33,7 @@ func FuzzHandle(f *testing.F) {
 	f.Add([]byte(`{"Action":"PhoneVerification","IdCard":"110101199003074477","Name":"张三","Phone":"13800138000"}`))
 	f.Add([]byte(`{"httpMethod":"POST","path":"/","headers":{"X-TC-Action":"IdCardVerification","X-TC-Version":"2018-03-01","Content-Type":"application/json"},"body":"{}"}`))
 	f.Add([]byte(`{"version":"2.0","requestContext":{"http":{"method":"POST"}},"rawPath":"/v1/faceid/GetLiveCode","isBase64Encoded":true,"body":"e30="}`))
-	g, err := gateway.New(gateway.Options{
+	g, err := faceidapi.New(faceidapi.Options{
 		Service: &service.Service{Provider: sandbox.New(sandbox.Options{})},
 		Mode:    "sandbox",
 		Auth:    gateway.SandboxOpen{},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
+	"github.com/idverify/idverify/shared/faceidapi"
 	"io"
 	"log/slog"
 	"net"
@@ -22,7 +23,7 @@ import (
 
 func fuzzFunction(t testing.TB) *Function {
 	t.Helper()
-	g, err := gateway.New(gateway.Options{
+	g, err := faceidapi.New(faceidapi.Options{
 		Service: &service.Service{Provider: sandbox.New(sandbox.Options{})},
 		Mode:    "sandbox",
 		Auth:    gateway.SandboxOpen{},

@@ -1,9 +1,10 @@
-package gateway
+package faceidapi
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/idverify/idverify/shared/gateway"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -47,7 +48,7 @@ func (r *recorder) count(action string) int {
 	return r.calls[action]
 }
 
-func newGW(t *testing.T, p *recorder, mode string, actions ...string) (*Gateway, *bytes.Buffer) {
+func newGW(t *testing.T, p *recorder, mode string, actions ...string) (*gateway.Pipeline, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
 	g, err := New(Options{
@@ -61,12 +62,12 @@ func newGW(t *testing.T, p *recorder, mode string, actions ...string) (*Gateway,
 	return g, &logs
 }
 
-func post(path, body string, hdr ...string) *Request {
+func post(path, body string, hdr ...string) *gateway.Request {
 	h := http.Header{}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		h.Set(hdr[i], hdr[i+1])
 	}
-	return &Request{Method: http.MethodPost, Path: path, Header: h, Body: []byte(body), SourceIP: "127.0.0.1"}
+	return &gateway.Request{Method: http.MethodPost, Path: path, Header: h, Body: []byte(body), SourceIP: "127.0.0.1"}
 }
 
 func decodeResp(t *testing.T, b []byte) map[string]any {
@@ -124,15 +125,15 @@ func TestLocalAnswersNeverReachTheProvider(t *testing.T) {
 func TestFaceIDSurfaceErrors(t *testing.T) {
 	cases := []struct {
 		name   string
-		req    *Request
+		req    *gateway.Request
 		status int
 		code   string
 	}{
 		{"missing field", post("/v1/faceid/IdCardVerification", `{"Name":"张三"}`), 400, "MissingParameter"},
 		{"unknown action", post("/v1/faceid/NoSuchAction", `{}`), 404, "InvalidAction"},
 		{"not served", post("/v1/faceid/PhoneVerification", `{}`), 404, "InvalidAction"},
-		{"get", &Request{Method: "GET", Path: "/v1/faceid/IdCardVerification", SourceIP: "127.0.0.1"}, 405, "UnsupportedProtocol"},
-		{"remote caller", &Request{Method: "POST", Path: "/v1/faceid/IdCardVerification", Body: []byte(happy), SourceIP: "203.0.113.9"}, 401, "AuthFailure.UnauthorizedOperation"},
+		{"get", &gateway.Request{Method: "GET", Path: "/v1/faceid/IdCardVerification", SourceIP: "127.0.0.1"}, 405, "UnsupportedProtocol"},
+		{"remote caller", &gateway.Request{Method: "POST", Path: "/v1/faceid/IdCardVerification", Body: []byte(happy), SourceIP: "203.0.113.9"}, 401, "AuthFailure.UnauthorizedOperation"},
 		{"no route", post("/nope", ``), 404, "InvalidAction"},
 	}
 	p := &recorder{}
@@ -184,7 +185,7 @@ func TestTencentAPISurface(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		req  *Request
+		req  *gateway.Request
 		code string
 	}{
 		{"bad version", post("/", happy, "X-TC-Action", "IdCardVerification", "X-TC-Version", "2017-01-01", "Content-Type", "application/json"), "NoSuchVersion"},
@@ -237,14 +238,68 @@ func TestInvoke(t *testing.T) {
 
 func TestInfoAndScenarios(t *testing.T) {
 	g, _ := newGW(t, &recorder{}, "sandbox", "IdCardVerification")
-	resp := g.ServeRequest(context.Background(), &Request{Method: "GET", Path: "/v1/sandbox/scenarios"})
+	resp := g.ServeRequest(context.Background(), &gateway.Request{Method: "GET", Path: "/v1/sandbox/scenarios", SourceIP: "127.0.0.1"})
 	if resp.Status != 200 || !strings.Contains(string(resp.Body), `"s1"`) || resp.Header.Get("X-Idv-Mode") != "sandbox" {
 		t.Fatalf("scenarios: %d %s", resp.Status, resp.Body)
 	}
-	resp = g.ServeRequest(context.Background(), &Request{Method: "GET", Path: "/healthz"})
+	resp = g.ServeRequest(context.Background(), &gateway.Request{Method: "GET", Path: "/healthz"})
 	if resp.Status != 200 || !strings.Contains(string(resp.Body), `"IdCardVerification"`) {
 		t.Fatalf("healthz: %s", resp.Body)
 	}
+}
+
+// The scenario table is built once, and only the function's callers (here:
+// this machine) may read it: it costs CPU nobody outside should spend.
+func TestScenariosBuiltOnceAndAuthenticated(t *testing.T) {
+	var builds int
+	p, err := New(Options{Service: &service.Service{Provider: &recorder{}}, Mode: "sandbox",
+		Scenarios: func() any { builds++; return []string{"row"} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []byte
+	for i := range 5 {
+		resp := p.ServeRequest(context.Background(), &gateway.Request{Method: "GET", Path: "/v1/sandbox/scenarios", SourceIP: "::1"})
+		if resp.Status != 200 {
+			t.Fatalf("%d %s", resp.Status, resp.Body)
+		}
+		if i == 0 {
+			first = resp.Body
+		} else if !bytes.Equal(first, resp.Body) {
+			t.Fatal("the table changed between requests")
+		}
+	}
+	if builds != 1 {
+		t.Fatalf("the table was built %d times for 5 requests", builds)
+	}
+	resp := p.ServeRequest(context.Background(), &gateway.Request{Method: "GET", Path: "/v1/sandbox/scenarios", SourceIP: "203.0.113.9"})
+	if resp.Status != http.StatusUnauthorized || strings.Contains(string(resp.Body), "row") {
+		t.Fatalf("outsider: %d %s", resp.Status, resp.Body)
+	}
+	// With callers, any authenticated caller may read it (whatever its
+	// actions), nobody else.
+	p, _ = New(Options{Service: &service.Service{Provider: &recorder{}}, Mode: "live",
+		Scenarios: func() any { return []string{"row"} }, Auth: keyAuth{"k"}})
+	resp = p.ServeRequest(context.Background(), &gateway.Request{Method: "GET", Path: "/v1/sandbox/scenarios", SourceIP: "127.0.0.1"})
+	if resp.Status != http.StatusUnauthorized {
+		t.Fatalf("no key: %d %s", resp.Status, resp.Body)
+	}
+	resp = p.ServeRequest(context.Background(), &gateway.Request{Method: "GET", Path: "/v1/sandbox/scenarios",
+		Header: http.Header{"Authorization": {"Bearer k"}}})
+	if resp.Status != 200 || !strings.Contains(string(resp.Body), "row") {
+		t.Fatalf("with key: %d %s", resp.Status, resp.Body)
+	}
+}
+
+// keyAuth accepts one bearer key and allows no action: enough to be a
+// caller, not enough to call anything.
+type keyAuth struct{ key string }
+
+func (k keyAuth) Authenticate(_ context.Context, r *gateway.Request, action string) (*gateway.Caller, error) {
+	if r.Header.Get("Authorization") != "Bearer "+k.key {
+		return nil, errs.E(errs.Unauthorized, "AuthFailure", "no key")
+	}
+	return nil, errs.E(errs.Forbidden, "AuthFailure.UnauthorizedOperation", "not %s", action)
 }
 
 func FuzzServeRequest(f *testing.F) {

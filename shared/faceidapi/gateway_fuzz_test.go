@@ -1,9 +1,10 @@
-package gateway
+package faceidapi
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/idverify/idverify/shared/gateway"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -18,7 +19,7 @@ import (
 
 // sandboxGW is a gateway over the real sandbox provider, the configuration a
 // local server or a deployed sandbox runs.
-func sandboxGW(t testing.TB) *Gateway {
+func sandboxGW(t testing.TB) *gateway.Pipeline {
 	t.Helper()
 	g, err := New(Options{
 		Service: &service.Service{Provider: sandbox.New(sandbox.Options{})},
@@ -64,7 +65,7 @@ func FuzzSandboxServeRequest(f *testing.F) {
 		h.Set("X-TC-Action", action)
 		h.Set("X-TC-Version", faceid.Version)
 		h.Set("Content-Type", ct)
-		req := &Request{Method: method, Path: path, Header: h, Body: body, SourceIP: "127.0.0.1"}
+		req := &gateway.Request{Method: method, Path: path, Header: h, Body: body, SourceIP: "127.0.0.1"}
 		resp := g.ServeRequest(context.Background(), req)
 		if resp == nil || resp.Status < 200 || resp.Status > 599 {
 			t.Fatalf("bad response %+v", resp)
@@ -76,7 +77,7 @@ func FuzzSandboxServeRequest(f *testing.F) {
 			t.Fatalf("answer is not JSON: %q", resp.Body)
 		}
 		tcapi := path == "/" && strings.TrimSpace(action) != ""
-		faceidRoute := strings.HasPrefix(path, faceidPrefix)
+		faceidRoute := strings.HasPrefix(path, prefix)
 		if !tcapi && !faceidRoute {
 			return
 		}
@@ -98,7 +99,7 @@ func FuzzSandboxServeRequest(f *testing.F) {
 		}
 		name := action
 		if faceidRoute {
-			name = strings.TrimPrefix(path, faceidPrefix)
+			name = strings.TrimPrefix(path, prefix)
 		}
 		a, ok := faceid.Lookup(name)
 		if !ok {

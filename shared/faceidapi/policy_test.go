@@ -1,8 +1,9 @@
-package gateway
+package faceidapi
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/idverify/idverify/shared/gateway"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,9 +17,9 @@ import (
 )
 
 // fixedAuth authenticates every request as one caller.
-type fixedAuth struct{ c Caller }
+type fixedAuth struct{ c gateway.Caller }
 
-func (a fixedAuth) Authenticate(context.Context, *Request, string) (*Caller, error) {
+func (a fixedAuth) Authenticate(context.Context, *gateway.Request, string) (*gateway.Caller, error) {
 	c := a.c
 	return &c, nil
 }
@@ -57,7 +58,7 @@ type mapClaim struct {
 	key string
 }
 
-func (s *mapStore) Begin(_ context.Context, scope, key, fp string) (IdempotencyClaim, []byte, error) {
+func (s *mapStore) Begin(_ context.Context, scope, key, fp string) (gateway.IdempotencyClaim, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := scope + "|" + key
@@ -81,6 +82,8 @@ func (c *mapClaim) Complete(_ context.Context, a []byte) error {
 	return nil
 }
 
+func (c *mapClaim) Sending(context.Context) error { return nil }
+
 func (c *mapClaim) Release(context.Context) error {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
@@ -88,7 +91,7 @@ func (c *mapClaim) Release(context.Context) error {
 	return nil
 }
 
-func newPolicyGW(t *testing.T, p *recorder, sb *recorder, opts Options) *Gateway {
+func newPolicyGW(t *testing.T, p *recorder, sb *recorder, opts Options) *gateway.Pipeline {
 	t.Helper()
 	opts.Service = &service.Service{Provider: p}
 	if sb != nil {
@@ -105,7 +108,7 @@ func newPolicyGW(t *testing.T, p *recorder, sb *recorder, opts Options) *Gateway
 
 func TestTestCallerIsServedBySandboxInLive(t *testing.T) {
 	live, sb := &recorder{}, &recorder{}
-	g := newPolicyGW(t, live, sb, Options{Auth: fixedAuth{Caller{ID: "partner", Test: true}}})
+	g := newPolicyGW(t, live, sb, Options{Auth: fixedAuth{gateway.Caller{ID: "partner", Test: true}}})
 	resp := g.ServeRequest(context.Background(), post("/v1/faceid/IdCardVerification", happy))
 	if resp.Status != 200 || resp.Header.Get("X-Idv-Mode") != "sandbox" {
 		t.Fatalf("status %d mode %q", resp.Status, resp.Header.Get("X-Idv-Mode"))
@@ -114,7 +117,7 @@ func TestTestCallerIsServedBySandboxInLive(t *testing.T) {
 		t.Fatalf("live %d sandbox %d", live.count("IdCardVerification"), sb.count("IdCardVerification"))
 	}
 	// Without a sandbox a test caller is refused, never sent to the paid provider.
-	g = newPolicyGW(t, live, nil, Options{Auth: fixedAuth{Caller{ID: "partner", Test: true}}})
+	g = newPolicyGW(t, live, nil, Options{Auth: fixedAuth{gateway.Caller{ID: "partner", Test: true}}})
 	resp = g.ServeRequest(context.Background(), post("/v1/faceid/IdCardVerification", happy))
 	if resp.Status != 500 || live.count("IdCardVerification") != 0 {
 		t.Fatalf("status %d live calls %d", resp.Status, live.count("IdCardVerification"))
@@ -124,7 +127,7 @@ func TestTestCallerIsServedBySandboxInLive(t *testing.T) {
 func TestCallerRateLimit(t *testing.T) {
 	p := &recorder{}
 	lim := &countLimiter{n: 2}
-	g := newPolicyGW(t, p, nil, Options{Auth: fixedAuth{Caller{ID: "web", Rate: 1, Burst: 2}}, Limiter: lim})
+	g := newPolicyGW(t, p, nil, Options{Auth: fixedAuth{gateway.Caller{ID: "web", Rate: 1, Burst: 2}}, Limiter: lim})
 	var codes []int
 	for range 3 {
 		codes = append(codes, g.ServeRequest(context.Background(), post("/v1/faceid/IdCardVerification", happy)).Status)
@@ -146,7 +149,7 @@ func TestCallerRateLimit(t *testing.T) {
 		t.Fatalf("status %d with the limiter down", s)
 	}
 	// A caller without a rate is not limited.
-	g = newPolicyGW(t, p, nil, Options{Auth: fixedAuth{Caller{ID: "batch"}}, Limiter: &countLimiter{n: 0}})
+	g = newPolicyGW(t, p, nil, Options{Auth: fixedAuth{gateway.Caller{ID: "batch"}}, Limiter: &countLimiter{n: 0}})
 	if s := g.ServeRequest(context.Background(), post("/v1/faceid/IdCardVerification", happy)).Status; s != 200 {
 		t.Fatalf("status %d for an unlimited caller", s)
 	}
@@ -155,8 +158,8 @@ func TestCallerRateLimit(t *testing.T) {
 func TestIdempotencyReplaysWithoutSecondCall(t *testing.T) {
 	p := &recorder{}
 	st := &mapStore{answers: map[string][]byte{}, pending: map[string]string{}}
-	g := newPolicyGW(t, p, nil, Options{Auth: fixedAuth{Caller{ID: "web"}}, Idempotency: st})
-	req := func(body string) *Response {
+	g := newPolicyGW(t, p, nil, Options{Auth: fixedAuth{gateway.Caller{ID: "web"}}, Idempotency: st})
+	req := func(body string) *gateway.Response {
 		return g.ServeRequest(context.Background(), post("/v1/faceid/IdCardVerification", body, "Idempotency-Key", "order-42"))
 	}
 	first, second := req(happy), req(happy)
@@ -175,7 +178,7 @@ func TestIdempotencyReplaysWithoutSecondCall(t *testing.T) {
 
 	// A failure before the provider releases the key: a corrected retry runs.
 	p2 := &recorder{}
-	g = newPolicyGW(t, p2, nil, Options{Auth: fixedAuth{Caller{ID: "web"}}, Idempotency: st})
+	g = newPolicyGW(t, p2, nil, Options{Auth: fixedAuth{gateway.Caller{ID: "web"}}, Idempotency: st})
 	bad := g.ServeRequest(context.Background(), post("/v1/faceid/IdCardVerification", `{"Name":"张三"}`, "Idempotency-Key", "order-43"))
 	if bad.Status != 400 {
 		t.Fatalf("bad request: %d %s", bad.Status, bad.Body)
@@ -187,7 +190,7 @@ func TestIdempotencyReplaysWithoutSecondCall(t *testing.T) {
 	// An ambiguous upstream failure is kept: the retry gets the same error
 	// instead of a second, possibly billed, call.
 	p3 := &recorder{err: errs.E(errs.Unavailable, "InternalError.UpstreamTimeout", "may have been billed")}
-	g = newPolicyGW(t, p3, nil, Options{Auth: fixedAuth{Caller{ID: "web"}}, Idempotency: st})
+	g = newPolicyGW(t, p3, nil, Options{Auth: fixedAuth{gateway.Caller{ID: "web"}}, Idempotency: st})
 	for range 2 {
 		r := g.ServeRequest(context.Background(), post("/v1/faceid/IdCardVerification", happy, "Idempotency-Key", "order-44"))
 		if r.Status != 502 || !strings.Contains(string(r.Body), "InternalError.UpstreamTimeout") {
@@ -217,7 +220,7 @@ func TestIdempotencyReplaysWithoutSecondCall(t *testing.T) {
 
 func TestContentTypeChecked(t *testing.T) {
 	p := &recorder{}
-	g := newPolicyGW(t, p, nil, Options{Auth: fixedAuth{Caller{ID: "web"}}})
+	g := newPolicyGW(t, p, nil, Options{Auth: fixedAuth{gateway.Caller{ID: "web"}}})
 	for ct, want := range map[string]int{
 		"":                                  200,
 		"application/json":                  200,
