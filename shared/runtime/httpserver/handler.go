@@ -17,7 +17,7 @@ import (
 func NewHandler(h gateway.Handler, cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := FromHTTP(r, cfg.MaxBody, cfg.TrustProxy)
+		req, err := FromHTTP(w, r, cfg.MaxBody, cfg.TrustProxy)
 		if err != nil {
 			id := dispatch.NewRequestID()
 			if errors.Is(err, errTooLarge) {

@@ -13,24 +13,22 @@ import (
 // errTooLarge reports a body over the limit; the caller answers 413.
 var errTooLarge = errors.New("request body too large")
 
-// FromHTTP converts r into a gateway.Request, reading at most maxBody bytes
-// of body. The client address is the TCP peer, or with trustProxy the last
-// X-Forwarded-For entry: the one the proxy in front of us appended, the only
-// one a client cannot forge through it. RequestID is left empty (plain HTTP
-// carries no platform id); dispatch fills it.
-func FromHTTP(r *http.Request, maxBody int64, trustProxy bool) (*gateway.Request, error) {
+// FromHTTP converts r into a gateway.Request. The body is not read here:
+// it is handed over as BodyReader, capped at maxBody (the platform's
+// ceiling), and the pipeline reads it only once the route and its own cap
+// are known and the caller's headers have passed, so an outsider cannot
+// make the function buffer a body. A declared length over maxBody is
+// refused at once. The client address is the TCP peer, or with trustProxy
+// the last X-Forwarded-For entry: the one the proxy in front of us
+// appended, the only one a client cannot forge through it. RequestID is
+// left empty (plain HTTP carries no platform id); dispatch fills it.
+func FromHTTP(w http.ResponseWriter, r *http.Request, maxBody int64, trustProxy bool) (*gateway.Request, error) {
 	if r.ContentLength > maxBody {
 		return nil, errTooLarge
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > maxBody {
-		return nil, errTooLarge
-	}
-	if len(body) == 0 {
-		body = nil
+	var body io.Reader
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		body = http.MaxBytesReader(w, r.Body, maxBody)
 	}
 	h := r.Header.Clone()
 	if h == nil {
@@ -42,12 +40,13 @@ func FromHTTP(r *http.Request, maxBody int64, trustProxy bool) (*gateway.Request
 		h.Set("Host", r.Host)
 	}
 	return &gateway.Request{
-		Method:   r.Method,
-		Path:     r.URL.Path,
-		RawQuery: r.URL.RawQuery,
-		Header:   h,
-		Body:     body,
-		SourceIP: clientIP(r, trustProxy),
+		Method:        r.Method,
+		Path:          r.URL.Path,
+		RawQuery:      r.URL.RawQuery,
+		Header:        h,
+		BodyReader:    body,
+		ContentLength: r.ContentLength,
+		SourceIP:      clientIP(r, trustProxy),
 	}, nil
 }
 
