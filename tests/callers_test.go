@@ -142,16 +142,37 @@ func TestCallersBlackBox(t *testing.T) {
 		}
 	})
 
-	t.Run("node sdk", func(t *testing.T) {
-		out := nodeSDKCall(t, s.url, callersPartnerID, callersPartnerKey, "IdCardVerification", callersIDCardBody)
-		if out.Error != nil || out.Response["Result"] != "0" {
-			t.Fatalf("Node SDK with the issued key pair: %+v %+v", out, out.Error)
-		}
-		out = nodeSDKCall(t, s.url, callersPartnerID, "wrong"+callersPartnerKey, "IdCardVerification", callersIDCardBody)
-		if out.Error == nil || out.Error.Code != "AuthFailure.SignatureFailure" {
-			t.Fatalf("Node SDK with a wrong key: %+v", out)
-		}
-	})
+	// tencentcloud-sdk-nodejs signs for the first label of the endpoint's
+	// host, so each endpoint below signs for another service: "faceid",
+	// "127" (the server's own address, no name resolved at all), and what
+	// a Lambda or SCF Function URL gives ("<id>", "<appid>-<id>"), which
+	// call.js resolves to 127.0.0.1. An issued key pair works through all
+	// of them; a wrong key fails through all of them.
+	for _, ep := range []struct{ host, service string }{
+		{"faceid.idverify.test", "faceid"},
+		{"127.0.0.1", "127"},
+		{"0123456789abcdefghijklmnopqrstuv.lambda-url.ap-northeast-1.on.aws", "0123456789abcdefghijklmnopqrstuv"},
+		{"1250000000-abcdefgh.ap-guangzhou.tencentscf.com", "1250000000-abcdefgh"},
+	} {
+		host := ep.host
+		t.Run("node sdk via "+host, func(t *testing.T) {
+			out := nodeSDKCall(t, s.url, host, callersPartnerID, callersPartnerKey, "IdCardVerification", callersIDCardBody)
+			if out.Error != nil || out.Response["Result"] != "0" {
+				t.Fatalf("Node SDK with the issued key pair: %+v %+v", out, out.Error)
+			}
+			if out.ScopeService != ep.service {
+				t.Fatalf("the Node SDK signed for service %q, want %q", out.ScopeService, ep.service)
+			}
+			out = nodeSDKCall(t, s.url, host, callersPartnerID, "wrong"+callersPartnerKey, "IdCardVerification", callersIDCardBody)
+			if out.Error == nil || out.Error.Code != "AuthFailure.SignatureFailure" {
+				t.Fatalf("Node SDK with a wrong key: %+v", out)
+			}
+			out = nodeSDKCall(t, s.url, host, "AKIDnotIssued0001", callersPartnerKey, "IdCardVerification", callersIDCardBody)
+			if out.Error == nil || out.Error.Code != "AuthFailure.SecretIdNotFound" {
+				t.Fatalf("Node SDK with an unknown SecretId: %+v", out)
+			}
+		})
+	}
 
 	// No key, hash or Authorization header reaches the logs.
 	logs := s.logs()
@@ -168,12 +189,16 @@ type nodeResult struct {
 	Error    *struct {
 		Code, Message, RequestID string
 	} `json:"error"`
+	// ScopeService is the credential scope's service the SDK signed for.
+	ScopeService string `json:"scopeService"`
 }
 
 // nodeSDKCall runs tests/sdk-node/call.js: the official tencentcloud-sdk-nodejs
-// faceid client with its endpoint pointed at base. node_modules is installed
-// from the committed package-lock.json when missing.
-func nodeSDKCall(t *testing.T, base, secretID, secretKey, action, params string) nodeResult {
+// faceid client with its endpoint <host>:<base's port>, the host resolved to
+// 127.0.0.1 by call.js (the SDK signs for the host's first label).
+// node_modules is installed from the committed package-lock.json when
+// missing.
+func nodeSDKCall(t *testing.T, base, host, secretID, secretKey, action, params string) nodeResult {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -196,7 +221,7 @@ func nodeSDKCall(t *testing.T, base, secretID, secretKey, action, params string)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "call.js")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "IDV_PORT="+port, "IDV_SECRET_ID="+secretID, "IDV_SECRET_KEY="+secretKey,
+	cmd.Env = append(os.Environ(), "IDV_HOST="+host, "IDV_PORT="+port, "IDV_SECRET_ID="+secretID, "IDV_SECRET_KEY="+secretKey,
 		"IDV_ACTION="+action, "IDV_PARAMS="+params)
 	out, err := cmd.Output()
 	if err != nil {

@@ -14,9 +14,6 @@ import (
 	"github.com/idverify/idverify/shared/tc3"
 )
 
-// Service is the credential-scope service TC3 signatures must be made for.
-const Service = "faceid"
-
 // Error codes, as Tencent Cloud names them, so SDKs and callers that know
 // Tencent's codes need nothing new.
 const (
@@ -100,12 +97,23 @@ func (s *Set) bearer(key string) (*caller, error) {
 }
 
 // signed verifies a TC3-HMAC-SHA256 signature with the shared tc3
-// verifier, which checks it exactly as Tencent does.
+// verifier, which checks it exactly as Tencent does, except that the
+// credential scope may name any service.
+//
+// tencentcloud-sdk-nodejs signs for the first label of the endpoint host,
+// so against a Function URL (<id>.lambda-url.<region>.on.aws,
+// <appid>-<id>.<region>.tencentscf.com) or 127.0.0.1:<port> it signs for
+// "<id>", "<appid>-<id>" or "127", never "faceid". Pinning the service
+// would protect against replaying a signature made for another Tencent
+// service; but the key pairs here are issued by the operator for this
+// function set alone, so nothing else ever held a signature made with
+// them. The service still selects the derived key, so the scope the
+// request names is the one that was signed.
 func (s *Set) signed(_ context.Context, req *gateway.Request) (*caller, error) {
 	var keyErr error
 	v := &tc3.Verifier{
-		Service: Service,
-		Now:     s.now,
+		AnyService: true,
+		Now:        s.now,
 		Lookup: func(id string) (string, bool) {
 			c := s.bySecret[id]
 			if c == nil {

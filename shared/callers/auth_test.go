@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,9 +20,6 @@ import (
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
-	"github.com/idverify/idverify/shared/runtime/httpserver"
-	"github.com/idverify/idverify/shared/sandbox"
-	"github.com/idverify/idverify/shared/service"
 )
 
 const (
@@ -115,43 +111,70 @@ func TestBearer(t *testing.T) {
 	wantErr(t, err, errs.Unauthorized, CodeSecretIDNotFound)
 }
 
-// tapHandler runs a gateway and lets a test tamper with or record the
-// request it receives after the client signed it.
-type tapHandler struct {
-	*gateway.Gateway
+// authServer stands in for the function with authentication alone: it
+// turns each HTTP request into a gateway.Request as the runtime adapters do
+// (Host kept in the header), authenticates it with auth for its action
+// (X-TC-Action on the Tencent API form at "/", the last path segment on
+// /v1/faceid/<action>) and answers a FaceID envelope: Result "0" for an
+// authenticated call, else Response.Error, with HTTP 200 on the Tencent form
+// (as Tencent answers) and the error kind's status on /v1. The whole
+// function, gateway included, is driven by tests/callers_test.go; these
+// tests stay about what this package decides. A test can tamper with the
+// request after the client signed it, and see the last one.
+type authServer struct {
+	auth   gateway.Authenticator
 	mu     sync.Mutex
 	tamper func(*gateway.Request)
 	last   *gateway.Request
 }
 
-func (h *tapHandler) ServeRequest(ctx context.Context, req *gateway.Request) *gateway.Response {
+func (h *authServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	hdr := r.Header.Clone()
+	hdr.Set("Host", r.Host)
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	req := &gateway.Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: hdr, Body: body, SourceIP: ip}
+	action, v1 := strings.CutPrefix(r.URL.Path, "/v1/faceid/")
+	if !v1 {
+		action = r.Header.Get("X-TC-Action")
+	}
 	h.mu.Lock()
 	if h.tamper != nil {
 		h.tamper(req)
 	}
 	h.last = req
 	h.mu.Unlock()
-	return h.Gateway.ServeRequest(ctx, req)
+
+	status, resp := http.StatusOK, map[string]any{"RequestId": "r-1"}
+	if c, err := h.auth.Authenticate(r.Context(), req, action); err != nil {
+		e := errs.As(err)
+		resp["Error"] = map[string]string{"Code": e.Code, "Message": e.PublicMessage()}
+		if v1 {
+			status = e.Kind.HTTPStatus()
+		}
+	} else {
+		resp["Result"], resp["Caller"] = "0", c.ID
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"Response": resp})
 }
 
-func (h *tapHandler) setTamper(f func(*gateway.Request)) {
+func (h *authServer) setTamper(f func(*gateway.Request)) {
 	h.mu.Lock()
 	h.tamper = f
 	h.mu.Unlock()
 }
 
-// startGateway serves every FaceID action from the sandbox behind auth.
-func startGateway(t *testing.T, auth gateway.Authenticator) (*httptest.Server, *tapHandler) {
+// startGateway serves authentication by auth over HTTP.
+func startGateway(t *testing.T, auth gateway.Authenticator) (*httptest.Server, *authServer) {
 	t.Helper()
-	g, err := gateway.New(gateway.Options{
-		Service: &service.Service{Provider: sandbox.New(sandbox.Options{})},
-		Auth:    auth, Mode: "sandbox", Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tap := &tapHandler{Gateway: g}
-	srv := httptest.NewServer(httpserver.NewHandler(tap, httpserver.Config{Logger: slog.New(slog.DiscardHandler)}))
+	tap := &authServer{auth: auth}
+	srv := httptest.NewServer(tap)
 	t.Cleanup(srv.Close)
 	return srv, tap
 }
@@ -170,7 +193,15 @@ var idCardParams = map[string]any{"IdCard": "110101199003074477", "Name": "å¼ ä¸
 // code ("" on success) and the result.
 func sdkCall(t *testing.T, c *common.Client, action string, params map[string]any) (string, map[string]any) {
 	t.Helper()
-	req := tchttp.NewCommonRequest("faceid", "2018-03-01", action)
+	return sdkCallService(t, c, "faceid", action, params)
+}
+
+// sdkCallService is sdkCall signing for service: the Go SDK signs for the
+// request's service whatever the endpoint, so it can sign as the Node SDK
+// does for a host that does not start with "faceid.".
+func sdkCallService(t *testing.T, c *common.Client, service, action string, params map[string]any) (string, map[string]any) {
+	t.Helper()
+	req := tchttp.NewCommonRequest(service, "2018-03-01", action)
 	if err := req.SetActionParameters(params); err != nil {
 		t.Fatal(err)
 	}
@@ -243,30 +274,96 @@ func TestTC3WithTencentSDK(t *testing.T) {
 	}
 }
 
+// tencentcloud-sdk-nodejs signs for the first label of the endpoint host:
+// behind a Function URL (<id>.lambda-url.<region>.on.aws,
+// <appid>-<id>.<region>.tencentscf.com) that is "<id>" or "<appid>-<id>",
+// against 127.0.0.1:<port> "127", against localhost:<port> the whole
+// "localhost:<port>". An issued key pair is accepted whatever service the
+// credential scope names, and everything else is checked as before.
+func TestTC3AnyService(t *testing.T) {
+	srv, _ := startGateway(t, testSet(t))
+	for _, service := range []string{"faceid", "127", "0123456789abcdefghijklmnopqrstuv", "1250000000-abcdefgh", "localhost:9000", "cvm"} {
+		code, r := sdkCallService(t, sdkClient(srv, partnerID, partnerKey), service, "IdCardVerification", idCardParams)
+		if code != "" || r["Result"] != "0" || r["Caller"] != "partner" {
+			t.Errorf("service %q: %q %v", service, code, r)
+		}
+		for _, c := range []struct {
+			name    string
+			id, key string
+			action  string
+			want    string
+		}{
+			{"wrong key", partnerID, partnerKey + "x", "IdCardVerification", CodeSignatureFailure},
+			{"unknown secretId", "AKIDnobody0001", partnerKey, "IdCardVerification", CodeSecretIDNotFound},
+			{"another pair's key", narrowID, partnerKey, "PhoneVerification", CodeSignatureFailure},
+			{"action not allowed", narrowID, narrowKey, "IdCardVerification", CodeUnauthorizedOperation},
+		} {
+			if code, _ := sdkCallService(t, sdkClient(srv, c.id, c.key), service, c.action, idCardParams); code != c.want {
+				t.Errorf("service %q, %s: code %q, want %q", service, c.name, code, c.want)
+			}
+		}
+	}
+}
+
+// The scope is bound by the signature: a request signed for one service
+// and presented as signed for another, by changing the Credential after
+// signing, fails, whichever of the two is "faceid".
+func TestTC3TamperedScope(t *testing.T) {
+	srv, tap := startGateway(t, testSet(t))
+	for _, c := range []struct{ signed, presented string }{
+		{"127", "faceid"},
+		{"faceid", "127"},
+		{"0123456789abcdefghijklmnopqrstuv", "0123456789abcdefghijklmnopqrstuw"},
+		{"faceid", "faceie"},
+	} {
+		tap.setTamper(func(r *gateway.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/"+c.signed+"/", "/"+c.presented+"/", 1))
+		})
+		if code, _ := sdkCallService(t, sdkClient(srv, partnerID, partnerKey), c.signed, "IdCardVerification", idCardParams); code != CodeSignatureFailure {
+			t.Errorf("signed for %q, presented as %q: code %q", c.signed, c.presented, code)
+		}
+		tap.mu.Lock()
+		auth := tap.last.Header.Get("Authorization")
+		tap.mu.Unlock()
+		if !strings.Contains(auth, "/"+c.presented+"/tc3_request") {
+			t.Fatalf("the tamper did not apply: %s", auth)
+		}
+	}
+}
+
 // The Node SDK signs the host without its port but sends it with one; the
-// same host with a port is accepted, another host is not.
+// same host with a port is accepted, another host is not. The same holds
+// for a host that is not faceid.*, signed (as the Node SDK does) for its
+// first label.
 func TestTC3HostWithoutPort(t *testing.T) {
 	srv, tap := startGateway(t, testSet(t))
-	cpf := profile.NewClientProfile()
-	cpf.HttpProfile.Endpoint = "faceid.idverify.test"
-	cpf.HttpProfile.Scheme = "HTTP"
-	client := common.NewCommonClient(common.NewCredential(partnerID, partnerKey), "ap-guangzhou", cpf)
-	// The SDK signs and sends Host faceid.idverify.test; dial the test
-	// server whatever the name.
-	addr := strings.TrimPrefix(srv.URL, "http://")
-	client.WithHttpTransport(&http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}})
-	for host, want := range map[string]string{
-		"faceid.idverify.test":      "",
-		"faceid.idverify.test:8443": "",
-		"faceid.other.test:8443":    CodeSignatureFailure,
-		"faceid.idverify.test:":     CodeSignatureFailure,
-		"8443":                      CodeSignatureFailure,
+	for _, ep := range []struct{ host, service string }{
+		{"faceid.idverify.test", "faceid"},
+		{"0123456789abcdefghijklmnopqrstuv.lambda-url.ap-northeast-1.on.aws", "0123456789abcdefghijklmnopqrstuv"},
+		{"1250000000-abcdefgh.ap-guangzhou.tencentscf.com", "1250000000-abcdefgh"},
+		{"127.0.0.1", "127"},
 	} {
-		tap.setTamper(func(r *gateway.Request) { r.Header.Set("Host", host) })
-		if code, _ := sdkCall(t, client, "IdCardVerification", idCardParams); code != want {
-			t.Errorf("Host %q: code %q, want %q", host, code, want)
+		cpf := profile.NewClientProfile()
+		cpf.HttpProfile.Endpoint = ep.host
+		cpf.HttpProfile.Scheme = "HTTP"
+		client := common.NewCommonClient(common.NewCredential(partnerID, partnerKey), "ap-guangzhou", cpf)
+		// The SDK signs and sends Host ep.host; dial the test server
+		// whatever the name.
+		addr := strings.TrimPrefix(srv.URL, "http://")
+		client.WithHttpTransport(&http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}})
+		for host, want := range map[string]string{
+			ep.host:                  "",
+			ep.host + ":8443":        "",
+			"faceid.other.test:8443": CodeSignatureFailure,
+			ep.host + ":":            CodeSignatureFailure,
+			"8443":                   CodeSignatureFailure,
+		} {
+			tap.setTamper(func(r *gateway.Request) { r.Header.Set("Host", host) })
+			if code, _ := sdkCallService(t, client, ep.service, "IdCardVerification", idCardParams); code != want {
+				t.Errorf("endpoint %s, Host %q: code %q, want %q", ep.host, host, code, want)
+			}
 		}
 	}
 }

@@ -18,12 +18,24 @@ import (
 // can be replayed.
 const DefaultMaxSkew = 5 * time.Minute
 
-// Verifier checks TC3-HMAC-SHA256 signatures. Service and Lookup are
-// required; a Verifier is safe for concurrent use once configured.
+// Verifier checks TC3-HMAC-SHA256 signatures. Lookup is required, and
+// exactly one of Service and AnyService; a Verifier is safe for concurrent
+// use once configured.
 type Verifier struct {
 	// Service is the credential-scope service the signature must be for
 	// (e.g. "faceid"), so a signature made for another service cannot be reused.
 	Service string
+	// AnyService accepts the service the credential scope names, whatever it
+	// is, instead of pinning one. The signature must still verify with that
+	// scope (the service is part of the derived key), and the date, skew,
+	// signed headers and body hash are checked as with Service.
+	//
+	// Use it only when the keys Lookup knows are issued for this verifier
+	// alone, so no signature made with them was meant for another service:
+	// tencentcloud-sdk-nodejs, for one, signs for the first label of the
+	// endpoint host ("<id>.lambda-url.<region>.on.aws" -> "<id>"), which a
+	// Function URL does not let the caller choose.
+	AnyService bool
 	// Lookup returns the secret key of a secret id. ok=false (or an empty key)
 	// means the id is unknown.
 	Lookup func(secretID string) (secretKey string, ok bool)
@@ -37,6 +49,9 @@ type Verifier struct {
 type Identity struct {
 	SecretID  string
 	Timestamp time.Time
+	// Service is the credential scope's service the request was signed for
+	// (Verifier.Service unless AnyService is set).
+	Service string
 }
 
 // Verify checks the signature of r whose body (already read by the caller,
@@ -48,8 +63,8 @@ type Identity struct {
 // AuthFailure.SignatureExpire, AuthFailure.SecretIdNotFound and
 // AuthFailure.SignatureFailure.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
-	if v.Service == "" || v.Lookup == nil {
-		return Identity{}, errs.E(errs.Internal, "", "tc3: Verifier needs Service and Lookup")
+	if v.Lookup == nil || (v.Service == "") == !v.AnyService {
+		return Identity{}, errs.E(errs.Internal, "", "tc3: Verifier needs Lookup and exactly one of Service and AnyService")
 	}
 	if len(r.Header.Values("Authorization")) > 1 {
 		return Identity{}, invalid("more than one Authorization header")
@@ -68,7 +83,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	if want := ts.UTC().Format(time.DateOnly); a.Date != want {
 		return Identity{}, failure("credential date %s is not the UTC date of X-TC-Timestamp (%s)", a.Date, want)
 	}
-	if a.Service != v.Service {
+	if !v.AnyService && a.Service != v.Service {
 		return Identity{}, failure("credential scope is for service %q, want %q", a.Service, v.Service)
 	}
 	if !slices.Contains(a.SignedHeaders, "content-type") || !slices.Contains(a.SignedHeaders, "host") {
@@ -93,7 +108,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	if !hmac.Equal(want, a.Signature) {
 		return Identity{}, failure("signature does not match")
 	}
-	return Identity{SecretID: a.SecretID, Timestamp: ts}, nil
+	return Identity{SecretID: a.SecretID, Timestamp: ts, Service: a.Service}, nil
 }
 
 func (v *Verifier) checkTimestamp(r *http.Request) (time.Time, error) {

@@ -51,8 +51,38 @@ func knownAnswerRequest() (*http.Request, []byte) {
 	return r, []byte(kaBody)
 }
 
+// A second known answer, from the same openssl pipeline, for the request
+// tencentcloud-sdk-nodejs signs against a Lambda Function URL: the same body
+// and timestamp, host:<id>.lambda-url.ap-northeast-1.on.aws, and the
+// credential scope's service is the host's first label, not "faceid".
+const (
+	kaURLHost          = "0123456789abcdefghijklmnopqrstuv.lambda-url.ap-northeast-1.on.aws"
+	kaURLService       = "0123456789abcdefghijklmnopqrstuv"
+	kaURLCanonicalHash = "6ff732dbb0d8be395f7afd4d15b5f6591dbba13dc5479b77cc7c3fadcbcbff44"
+	kaURLSignature     = "eaf66360ea40fdb613d932e49667bc2783aaa8cf7d74bc2107a569019cde8d6e"
+)
+
+func functionURLRequest() (*http.Request, []byte) {
+	r, body := knownAnswerRequest()
+	r.Host = kaURLHost
+	r.URL.Host = kaURLHost
+	r.Header.Set("Authorization", "TC3-HMAC-SHA256 Credential="+testID+"/2023-11-14/"+kaURLService+"/tc3_request, SignedHeaders=content-type;host, Signature="+kaURLSignature)
+	return r, body
+}
+
 func verifierAt(now time.Time) *Verifier {
 	return &Verifier{Service: "faceid", Lookup: lookup, Now: func() time.Time { return now }}
+}
+
+// anyServiceAt accepts whichever service the credential scope names.
+func anyServiceAt(now time.Time) *Verifier {
+	return &Verifier{AnyService: true, Lookup: lookup, Now: func() time.Time { return now }}
+}
+
+// bothAt is a pinned and an AnyService verifier: everything but the
+// service is checked the same way by both.
+func bothAt(now time.Time) map[string]*Verifier {
+	return map[string]*Verifier{"pinned": verifierAt(now), "any service": anyServiceAt(now)}
 }
 
 func TestKnownAnswer(t *testing.T) {
@@ -71,18 +101,110 @@ func TestKnownAnswer(t *testing.T) {
 	if got := sha256Hex([]byte(canonical)); got != kaCanonicalHash {
 		t.Fatalf("canonical request hash = %s, want %s\n%s", got, kaCanonicalHash, canonical)
 	}
-	id, err := verifierAt(time.Unix(kaTimestamp+60, 0)).Verify(r, body)
-	if err != nil {
-		t.Fatalf("Verify: %v", err)
+	for name, v := range bothAt(time.Unix(kaTimestamp+60, 0)) {
+		id, err := v.Verify(r, body)
+		if err != nil {
+			t.Fatalf("%s: Verify: %v", name, err)
+		}
+		if id.SecretID != testID || id.Timestamp.Unix() != kaTimestamp || id.Service != "faceid" {
+			t.Fatalf("%s: identity = %+v", name, id)
+		}
 	}
-	if id.SecretID != testID || id.Timestamp.Unix() != kaTimestamp {
+}
+
+func TestAnyServiceKnownAnswer(t *testing.T) {
+	r, body := functionURLRequest()
+	a, err := ParseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	canonical, err := canonicalRequest(r, a.SignedHeaders, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sha256Hex([]byte(canonical)); got != kaURLCanonicalHash {
+		t.Fatalf("canonical request hash = %s, want %s\n%s", got, kaURLCanonicalHash, canonical)
+	}
+	now := time.Unix(kaTimestamp+60, 0)
+	id, err := anyServiceAt(now).Verify(r, body)
+	if err != nil {
+		t.Fatalf("AnyService: %v", err)
+	}
+	if id.SecretID != testID || id.Timestamp.Unix() != kaTimestamp || id.Service != kaURLService {
 		t.Fatalf("identity = %+v", id)
 	}
+
+	// Pinning is still available: pinned to "faceid" the same request is
+	// refused; pinned to the service it was signed for, it verifies.
+	r, body = functionURLRequest()
+	_, err = verifierAt(now).Verify(r, body)
+	wantCode(t, err, CodeSignatureFailure)
+	pinned := verifierAt(now)
+	pinned.Service = kaURLService
+	if id, err := pinned.Verify(r, body); err != nil || id.Service != kaURLService {
+		t.Fatalf("pinned to %s: %+v %v", kaURLService, id, err)
+	}
+}
+
+// With AnyService the service still selects the signing key: naming any
+// other service in the scope than the one signed for fails, as does
+// moving a signature from one scope to another.
+func TestAnyServiceTamperedScope(t *testing.T) {
+	v := anyServiceAt(time.Unix(kaTimestamp+60, 0))
+	scope := func(r *http.Request, from, to string) {
+		r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/"+from+"/", "/"+to+"/", 1))
+	}
+	for _, c := range []struct {
+		name   string
+		req    func() (*http.Request, []byte)
+		signed string
+	}{
+		{"faceid", knownAnswerRequest, "faceid"},
+		{"function URL", functionURLRequest, kaURLService},
+	} {
+		for _, other := range []string{"faceid", kaURLService, flip(c.signed, 0), flip(c.signed, len(c.signed)-1), c.signed + "x", "127", "cvm"} {
+			if other == c.signed {
+				continue
+			}
+			t.Run(c.name+" as "+other, func(t *testing.T) {
+				r, body := c.req()
+				scope(r, c.signed, other)
+				_, err := v.Verify(r, body)
+				wantCode(t, err, CodeSignatureFailure)
+			})
+		}
+		t.Run(c.name+" date", func(t *testing.T) {
+			r, body := c.req()
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "2023-11-14", "2023-11-15", 1))
+			_, err := v.Verify(r, body)
+			wantCode(t, err, CodeSignatureFailure)
+		})
+	}
+	// The Function URL request's signature under the faceid request's
+	// scope, and the other way round.
+	t.Run("signatures swapped", func(t *testing.T) {
+		r, body := functionURLRequest()
+		r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), kaURLSignature, kaSignature, 1))
+		_, err := v.Verify(r, body)
+		wantCode(t, err, CodeSignatureFailure)
+		r, body = knownAnswerRequest()
+		r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), kaSignature, kaURLSignature, 1))
+		_, err = v.Verify(r, body)
+		wantCode(t, err, CodeSignatureFailure)
+	})
+	// The faceid request's host with the Function URL request's scope and
+	// signature: the host is signed.
+	t.Run("host", func(t *testing.T) {
+		r, body := functionURLRequest()
+		r.Host = "faceid.tencentcloudapi.com"
+		_, err := v.Verify(r, body)
+		wantCode(t, err, CodeSignatureFailure)
+	})
 }
 
 // sdkRequest sends one request with the real SDK common client to an
 // httptest server and returns what the server received.
-func sdkRequest(t *testing.T, token string) (*http.Request, []byte) {
+func sdkRequest(t *testing.T, service, token string) (*http.Request, []byte) {
 	t.Helper()
 	var got *http.Request
 	var gotBody []byte
@@ -99,7 +221,8 @@ func sdkRequest(t *testing.T, token string) (*http.Request, []byte) {
 	cp.HttpProfile.Endpoint = strings.TrimPrefix(srv.URL, "http://")
 	cred := common.NewTokenCredential(testID, testKey, token)
 	c := common.NewCommonClient(cred, "ap-guangzhou", cp)
-	req := tchttp.NewCommonRequest("faceid", "2018-03-01", "IdCardVerification")
+	// The Go SDK signs for the request's service, whatever the endpoint.
+	req := tchttp.NewCommonRequest(service, "2018-03-01", "IdCardVerification")
 	if err := req.SetActionParameters(`{"Name":"张三","IdCard":"110101199003071234"}`); err != nil {
 		t.Fatal(err)
 	}
@@ -113,18 +236,38 @@ func sdkRequest(t *testing.T, token string) (*http.Request, []byte) {
 }
 
 func TestSDKSignedRequestVerifies(t *testing.T) {
-	r, body := sdkRequest(t, "session-token")
-	v := &Verifier{Service: "faceid", Lookup: lookup}
-	id, err := v.Verify(r, body)
-	if err != nil {
-		t.Fatalf("Verify SDK request: %v\nAuthorization: %s", err, r.Header.Get("Authorization"))
+	r, body := sdkRequest(t, "faceid", "session-token")
+	for name, v := range map[string]*Verifier{
+		"pinned":      {Service: "faceid", Lookup: lookup},
+		"any service": {AnyService: true, Lookup: lookup},
+	} {
+		id, err := v.Verify(r, body)
+		if err != nil {
+			t.Fatalf("%s: Verify SDK request: %v\nAuthorization: %s", name, err, r.Header.Get("Authorization"))
+		}
+		if id.SecretID != testID || id.Service != "faceid" {
+			t.Fatalf("%s: identity = %+v", name, id)
+		}
+		if time.Since(id.Timestamp) > time.Minute {
+			t.Fatalf("%s: timestamp %v is not now", name, id.Timestamp)
+		}
 	}
-	if id.SecretID != testID {
-		t.Fatalf("SecretID = %q", id.SecretID)
+}
+
+// A request the SDK signed for another service ("127", what the Node SDK
+// derives from the endpoint 127.0.0.1:<port>) verifies with AnyService and
+// with that service pinned, and is refused when "faceid" is pinned.
+func TestSDKSignedOtherService(t *testing.T) {
+	r, body := sdkRequest(t, "127", "")
+	id, err := (&Verifier{AnyService: true, Lookup: lookup}).Verify(r, body)
+	if err != nil || id.SecretID != testID || id.Service != "127" {
+		t.Fatalf("AnyService: %+v %v\nAuthorization: %s", id, err, r.Header.Get("Authorization"))
 	}
-	if time.Since(id.Timestamp) > time.Minute {
-		t.Fatalf("timestamp %v is not now", id.Timestamp)
+	if _, err := (&Verifier{Service: "127", Lookup: lookup}).Verify(r, body); err != nil {
+		t.Fatalf("pinned to 127: %v", err)
 	}
+	_, err = (&Verifier{Service: "faceid", Lookup: lookup}).Verify(r, body)
+	wantCode(t, err, CodeSignatureFailure)
 }
 
 // clone copies a captured request so that each tamper case starts clean.
@@ -142,8 +285,16 @@ func flip(s string, i int) string {
 }
 
 func TestTamperedRequestFails(t *testing.T) {
-	orig, origBody := sdkRequest(t, "")
-	v := &Verifier{Service: "faceid", Lookup: lookup}
+	for name, v := range map[string]*Verifier{
+		"pinned":      {Service: "faceid", Lookup: lookup},
+		"any service": {AnyService: true, Lookup: lookup},
+	} {
+		t.Run(name, func(t *testing.T) { testTampered(t, v) })
+	}
+}
+
+func testTampered(t *testing.T, v *Verifier) {
+	orig, origBody := sdkRequest(t, "faceid", "")
 	if _, err := v.Verify(clone(orig, origBody)); err != nil {
 		t.Fatalf("untampered request: %v", err)
 	}
@@ -174,6 +325,10 @@ func TestTamperedRequestFails(t *testing.T) {
 			r.Header.Set("X-TC-Timestamp", flip(ts, len(ts)-1))
 			return b
 		},
+		"scope service": func(r *http.Request, b []byte) []byte {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/faceid/", "/faceie/", 1))
+			return b
+		},
 		"path":   func(r *http.Request, b []byte) []byte { r.URL.Path = "/x"; return b },
 		"query":  func(r *http.Request, b []byte) []byte { r.URL.RawQuery = "a=1"; return b },
 		"method": func(r *http.Request, b []byte) []byte { r.Method = http.MethodPut; return b },
@@ -189,28 +344,31 @@ func TestTamperedRequestFails(t *testing.T) {
 }
 
 func TestExpired(t *testing.T) {
-	r, body := knownAnswerRequest()
-	for _, d := range []time.Duration{DefaultMaxSkew + time.Second, -DefaultMaxSkew - time.Second, 24 * time.Hour} {
-		_, err := verifierAt(time.Unix(kaTimestamp, 0).Add(d)).Verify(r, body)
-		wantCode(t, err, CodeSignatureExpire)
-	}
-	// Exactly at the edge is still accepted.
-	if _, err := verifierAt(time.Unix(kaTimestamp, 0).Add(DefaultMaxSkew)).Verify(r, body); err != nil {
-		t.Fatalf("at max skew: %v", err)
+	for _, at := range []func(time.Time) *Verifier{verifierAt, anyServiceAt} {
+		r, body := knownAnswerRequest()
+		for _, d := range []time.Duration{DefaultMaxSkew + time.Second, -DefaultMaxSkew - time.Second, 24 * time.Hour} {
+			_, err := at(time.Unix(kaTimestamp, 0).Add(d)).Verify(r, body)
+			wantCode(t, err, CodeSignatureExpire)
+		}
+		// Exactly at the edge is still accepted.
+		if _, err := at(time.Unix(kaTimestamp, 0).Add(DefaultMaxSkew)).Verify(r, body); err != nil {
+			t.Fatalf("at max skew: %v", err)
+		}
 	}
 }
 
 func TestUnknownSecretID(t *testing.T) {
-	r, body := knownAnswerRequest()
-	v := verifierAt(time.Unix(kaTimestamp, 0))
-	v.Lookup = func(string) (string, bool) { return "", false }
-	_, err := v.Verify(r, body)
-	wantCode(t, err, CodeSecretIDNotFound)
+	for _, v := range bothAt(time.Unix(kaTimestamp, 0)) {
+		r, body := knownAnswerRequest()
+		v.Lookup = func(string) (string, bool) { return "", false }
+		_, err := v.Verify(r, body)
+		wantCode(t, err, CodeSecretIDNotFound)
 
-	// A known id with a different key is a signature failure, not "not found".
-	v.Lookup = func(string) (string, bool) { return "another-key", true }
-	_, err = v.Verify(r, body)
-	wantCode(t, err, CodeSignatureFailure)
+		// A known id with a different key is a signature failure, not "not found".
+		v.Lookup = func(string) (string, bool) { return "another-key", true }
+		_, err = v.Verify(r, body)
+		wantCode(t, err, CodeSignatureFailure)
+	}
 }
 
 func TestWrongServiceOrDate(t *testing.T) {
@@ -221,14 +379,21 @@ func TestWrongServiceOrDate(t *testing.T) {
 	wantCode(t, err, CodeSignatureFailure)
 
 	// The credential says 2023-11-15 but the timestamp is on 2023-11-14 UTC.
-	r, body = knownAnswerRequest()
-	r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "2023-11-14", "2023-11-15", 1))
-	_, err = verifierAt(time.Unix(kaTimestamp, 0)).Verify(r, body)
-	wantCode(t, err, CodeSignatureFailure)
+	for _, v := range bothAt(time.Unix(kaTimestamp, 0)) {
+		r, body = knownAnswerRequest()
+		r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "2023-11-14", "2023-11-15", 1))
+		_, err = v.Verify(r, body)
+		wantCode(t, err, CodeSignatureFailure)
+	}
 }
 
 func TestHeaderChecks(t *testing.T) {
-	at := verifierAt(time.Unix(kaTimestamp, 0))
+	for name, v := range bothAt(time.Unix(kaTimestamp, 0)) {
+		t.Run(name, func(t *testing.T) { testHeaderChecks(t, v) })
+	}
+}
+
+func testHeaderChecks(t *testing.T, at *Verifier) {
 	cases := []struct {
 		name   string
 		mutate func(r *http.Request)
@@ -267,16 +432,27 @@ func TestHeaderValueNormalisation(t *testing.T) {
 	r, body := knownAnswerRequest()
 	r.Header.Set("Content-Type", "  Application/JSON ")
 	r.Host = "FaceID.TencentCloudAPI.com"
-	if _, err := verifierAt(time.Unix(kaTimestamp, 0)).Verify(r, body); err != nil {
-		t.Fatalf("Verify: %v", err)
+	for name, v := range bothAt(time.Unix(kaTimestamp, 0)) {
+		if _, err := v.Verify(r, body); err != nil {
+			t.Fatalf("%s: Verify: %v", name, err)
+		}
 	}
 }
 
+// A Verifier must say which service it accepts: one named service, or
+// AnyService. Neither, or both, is a configuration error, never "any".
 func TestMisconfiguredVerifier(t *testing.T) {
 	r, body := knownAnswerRequest()
-	_, err := (&Verifier{Lookup: lookup}).Verify(r, body)
-	if errs.KindOf(err) != errs.Internal {
-		t.Fatalf("err = %v, want Internal", err)
+	for name, v := range map[string]*Verifier{
+		"no service":         {Lookup: lookup},
+		"service and any":    {Service: "faceid", AnyService: true, Lookup: lookup},
+		"no lookup":          {Service: "faceid"},
+		"any without lookup": {AnyService: true},
+	} {
+		_, err := v.Verify(r, body)
+		if errs.KindOf(err) != errs.Internal {
+			t.Errorf("%s: err = %v, want Internal", name, err)
+		}
 	}
 }
 

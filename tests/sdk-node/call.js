@@ -4,15 +4,19 @@
 // environment so no key appears on a command line:
 //
 //   IDV_PORT      the server's port on 127.0.0.1
-//   IDV_HOST      the host name the SDK is given (default faceid.idverify.test)
+//   IDV_HOST      the host the SDK is given (default faceid.idverify.test):
+//                 a name, resolved to 127.0.0.1 below, or 127.0.0.1 itself
 //   IDV_SECRET_ID, IDV_SECRET_KEY   the caller's key pair
 //   IDV_ACTION    e.g. IdCardVerification
 //   IDV_PARAMS    the request as JSON
 //
 // The SDK takes the signature's service from the endpoint's first label
-// ("faceid.example.com" -> "faceid"), so the endpoint must be a host name
-// starting with "faceid.", as a real deployment's custom domain would be.
-// The agent below resolves that name to 127.0.0.1.
+// ("faceid.example.com" -> "faceid", "<id>.lambda-url.<region>.on.aws" ->
+// "<id>", "127.0.0.1:<port>" -> "127"); the server accepts whichever service
+// an issued key pair signed for, so any host works. The agent below resolves
+// the one name it is given to 127.0.0.1 (Node does not look up an address),
+// and reports the service of the credential scope the SDK signed for as
+// "scopeService", so the test can tell which service was exercised.
 "use strict";
 const http = require("http");
 const tencentcloud = require("tencentcloud-sdk-nodejs");
@@ -32,6 +36,7 @@ const port = env("IDV_PORT");
 const action = env("IDV_ACTION");
 const params = JSON.parse(env("IDV_PARAMS", "{}"));
 
+let scopeService = "";
 const agent = new http.Agent({
   lookup: (hostname, options, callback) => {
     if (hostname !== host) {
@@ -43,6 +48,13 @@ const agent = new http.Agent({
     }
   },
 });
+
+const addRequest = agent.addRequest.bind(agent);
+agent.addRequest = (req, options) => {
+  const m = /Credential=[^/]*\/[^/]*\/([^/]*)\/tc3_request/.exec(String(req.getHeader("authorization") || ""));
+  if (m) scopeService = m[1];
+  return addRequest(req, options);
+};
 
 const client = new tencentcloud.faceid.v20180301.Client({
   credential: { secretId: env("IDV_SECRET_ID"), secretKey: env("IDV_SECRET_KEY") },
@@ -58,8 +70,9 @@ if (typeof client[action] !== "function") {
 }
 
 client[action](params).then(
-  (response) => console.log(JSON.stringify({ response })),
+  (response) => console.log(JSON.stringify({ response, scopeService })),
   (err) => {
-    console.log(JSON.stringify({ error: { code: err.code || "", message: err.message || String(err), requestId: err.requestId || "" } }));
+    const error = { code: err.code || "", message: err.message || String(err), requestId: err.requestId || "" };
+    console.log(JSON.stringify({ error, scopeService }));
   },
 );
