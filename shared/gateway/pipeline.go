@@ -244,8 +244,12 @@ func (p *Pipeline) finish(resp *Response, requestID, mode string, after time.Dur
 	return resp
 }
 
-// readBody reads req's body into req.Body, refusing one over limit before
-// reading more than limit+1 bytes of it.
+// ReadBody reads req's body into req.Body, refusing one over limit before
+// reading more than limit+1 bytes of it. The pipeline does this for every
+// contract; a Handler written without it (a runtime test function) calls
+// it itself.
+func ReadBody(req *Request, limit int64) error { return readBody(req, limit) }
+
 func readBody(req *Request, limit int64) error {
 	if limit <= 0 {
 		limit = DefaultMaxBody

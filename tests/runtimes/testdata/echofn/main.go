@@ -16,6 +16,7 @@ import (
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
 	"github.com/idverify/idverify/shared/runtime"
+	"github.com/idverify/idverify/shared/runtime/dispatch"
 	"github.com/idverify/idverify/shared/runtime/invocation"
 )
 
@@ -56,6 +57,11 @@ func (echo) ServeRequest(ctx context.Context, r *gateway.Request) *gateway.Respo
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	case "/panic":
 		panic("echofn: panic requested")
+	}
+	// The adapter hands the body over unread, capped at the platform's
+	// ceiling; a body past it fails here, as it would in the pipeline.
+	if err := gateway.ReadBody(r, 16<<20); err != nil {
+		return dispatch.ErrorResponse(http.StatusRequestEntityTooLarge, "InvalidParameter.BodyTooLarge", "request body too large", r.RequestID)
 	}
 	info := invocation.FromContext(ctx)
 	b, _ := json.Marshal(Echo{
