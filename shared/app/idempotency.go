@@ -29,7 +29,7 @@ func (e *Env) storeKey() ([]byte, error) {
 		}
 		key, err := seal.ParseKey(raw)
 		if err != nil {
-			e.shared.keyErr = errs.E(errs.Internal, "InvalidConfiguration", "%s: %s", StoreKeyVar, errs.As(err).Message)
+			e.shared.keyErr = errs.Configf(StoreKeyVar, "%s: %s", StoreKeyVar, errs.As(err).Message)
 			return
 		}
 		e.shared.key = key

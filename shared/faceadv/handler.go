@@ -123,7 +123,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	var err error
 	if h.photos, err = newPhotoSource(opts.FDSBaseURL); err != nil {
-		return nil, errs.E(errs.Internal, "InvalidConfiguration", "faceadv: %s", err.Error())
+		return nil, errs.Configf(EnvFDSBaseURL, "faceadv: %s", err.Error())
 	}
 	if opts.Redis != nil {
 		h.jobs = redisJobs{rdb: opts.Redis, keys: opts.StoreKeys}
@@ -132,7 +132,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	if opts.CallbackURL != "" {
 		if opts.CallbackSecret == "" {
-			return nil, errs.E(errs.Internal, "InvalidConfiguration", "faceadv: IDV_FACEADV_CALLBACK_URL needs IDV_FACEADV_CALLBACK_SECRET to sign callbacks")
+			return nil, errs.Configf(EnvCallbackSecret, "faceadv: IDV_FACEADV_CALLBACK_URL needs IDV_FACEADV_CALLBACK_SECRET to sign callbacks")
 		}
 		h.callback = &callback{url: opts.CallbackURL, secret: []byte(opts.CallbackSecret),
 			client: &http.Client{Timeout: 10 * time.Second}, now: opts.Now}
