@@ -219,33 +219,3 @@ func (h *Handler) SandboxTable() gateway.SandboxTable {
 		Doc:   func(t any) any { return map[string]any{"faceAdv": t, "errcodes": Errcodes()} },
 	}
 }
-
-// ServeRequest serves the pair alone through the pipeline, with the
-// handler's own Auth and Logger: tests and tools. A deployed function
-// builds its pipeline in app, around every contract it serves.
-func (h *Handler) ServeRequest(ctx context.Context, req *gateway.Request) *gateway.Response {
-	p, err := h.standalone()
-	if err != nil {
-		return h.Render(gateway.Op{}, nil, errs.As(err), req.RequestID)
-	}
-	return p.ServeRequest(ctx, req)
-}
-
-// Invoke is ServeRequest's direct-invocation twin.
-func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	p, err := h.standalone()
-	if err != nil {
-		return nil, err
-	}
-	return p.Invoke(ctx, payload)
-}
-
-func (h *Handler) standalone() (*gateway.Pipeline, error) {
-	h.alone.Do(func() {
-		// Alone, the contract is exercised with documented tokens nobody
-		// created here: a token this pipeline bound is still checked.
-		h.pipeline, h.aloneErr = gateway.New(gateway.Options{Contracts: []gateway.Contract{h}, Auth: h.opts.Auth,
-			Logger: h.opts.Logger, OwnersPartial: true})
-	})
-	return h.pipeline, h.aloneErr
-}

@@ -84,9 +84,10 @@ type Handler struct {
 	lease    time.Duration
 	wg       sync.WaitGroup
 
-	alone    sync.Once
-	pipeline *gateway.Pipeline
-	aloneErr error
+	// Pipeline serves the pair alone (ServeRequest, Invoke), with Auth
+	// and Logger from Options: tests and tools. A deployed function builds
+	// its pipeline in app, around every contract it serves.
+	*gateway.Pipeline
 }
 
 // New checks opts and builds a Handler.
@@ -129,6 +130,12 @@ func New(opts Options) (*Handler, error) {
 		h.jobs = redisJobs{rdb: opts.Redis, keys: opts.StoreKeys}
 	} else {
 		h.jobs = newMemJobs()
+	}
+	// Alone, the contract is exercised with documented tokens nobody
+	// created here: a token this pipeline bound is still checked.
+	if h.Pipeline, err = gateway.New(gateway.Options{Contracts: []gateway.Contract{h}, Auth: opts.Auth,
+		Logger: opts.Logger, OwnersPartial: true}); err != nil {
+		return nil, err
 	}
 	if opts.CallbackURL != "" {
 		if opts.CallbackSecret == "" {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -137,35 +136,21 @@ func shapeError(err error) error {
 	case jsonshape.TrailingData:
 		return &fieldError{CodeBadJSON, "body", "must hold a single JSON object (data follows it)"}
 	case jsonshape.TooDeep:
-		return &fieldError{CodeBadJSON, "body", fmt.Sprintf("must not nest objects and arrays more than %d levels deep (at %s)", e.Limit, memberName(e.Path))}
+		return &fieldError{CodeBadJSON, "body", fmt.Sprintf("must not nest objects and arrays more than %d levels deep (at %s)", e.Limit, jsonshape.QuotePath(e.Path))}
 	case jsonshape.TooManyValues:
 		return &fieldError{CodeBadJSON, "body", fmt.Sprintf("must hold at most %d JSON values", e.Limit)}
 	case jsonshape.DuplicateKey:
-		return &fieldError{CodeBadJSON, memberName(e.Path), "appears more than once"}
+		return &fieldError{CodeBadJSON, jsonshape.QuotePath(e.Path), "appears more than once"}
 	case jsonshape.UnknownField:
 		if e.Suggest != "" {
-			return &fieldError{CodeInvalid, memberName(e.Path), "is not a member of this request: member names are case-sensitive, did you mean " + memberName(e.Suggest) + "?"}
+			return &fieldError{CodeInvalid, jsonshape.QuotePath(e.Path), "is not a member of this request: member names are case-sensitive, did you mean " + jsonshape.QuotePath(e.Suggest) + "?"}
 		}
 		if strings.HasPrefix(e.Path, "sourcePhotoStr.") {
-			return &fieldError{CodeInvalid, memberName(e.Path), "is not a member of sourcePhotoStr (origin, data)"}
+			return &fieldError{CodeInvalid, jsonshape.QuotePath(e.Path), "is not a member of sourcePhotoStr (origin, data)"}
 		}
-		return &fieldError{CodeInvalid, memberName(e.Path), "is not a member of this request (faceAdv takes async, extData, userId, type, sourcePhotoStr, name, idNo, orderNo; faceAdvResult async, extData, orderNo, getFile, traceNo)"}
+		return &fieldError{CodeInvalid, jsonshape.QuotePath(e.Path), "is not a member of this request (faceAdv takes async, extData, userId, type, sourcePhotoStr, name, idNo, orderNo; faceAdvResult async, extData, orderNo, getFile, traceNo)"}
 	}
 	return &fieldError{CodeBadJSON, "body", "must be a JSON object"}
-}
-
-// memberName quotes a caller-chosen member path, bounded to 64 bytes on a
-// character boundary.
-func memberName(s string) string {
-	const max = 64
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
-	}
-	return strconv.Quote(s)
 }
 
 // idChars is the rule for userId and orderNo: WeBank forbids special

@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/idverify/idverify/shared/baidu"
 	"github.com/idverify/idverify/shared/errs"
@@ -58,9 +57,10 @@ type Handler struct {
 	opts   Options
 	served []Endpoint
 
-	alone    sync.Once
-	pipeline *gateway.Pipeline
-	aloneErr error
+	// Pipeline serves the endpoints alone (ServeRequest, Invoke), with
+	// Auth and Logger from Options: tests and tools. A deployed function
+	// builds its pipeline in app, around every contract it serves.
+	*gateway.Pipeline
 }
 
 var (
@@ -98,6 +98,13 @@ func New(opts Options) (*Handler, error) {
 			return nil, errs.Configf("", "unknown faceprint endpoint %q", n)
 		}
 		h.served = append(h.served, e)
+	}
+	// Alone, the contract is exercised with documented tokens nobody
+	// created here: a token this pipeline bound is still checked.
+	var err error
+	if h.Pipeline, err = gateway.New(gateway.Options{Contracts: []gateway.Contract{h}, Auth: opts.Auth,
+		Logger: opts.Logger, OwnersPartial: true}); err != nil {
+		return nil, err
 	}
 	return h, nil
 }
@@ -270,36 +277,6 @@ func (h *Handler) SandboxTable() gateway.SandboxTable {
 		Table: func() any { return Scenarios() },
 		Doc:   func(t any) any { return map[string]any{"scenarios": t} },
 	}
-}
-
-// ServeRequest serves the endpoints alone through the pipeline, with the
-// handler's own Auth and Logger: tests and tools. A deployed function
-// builds its pipeline in app, around every contract it serves.
-func (h *Handler) ServeRequest(ctx context.Context, req *gateway.Request) *gateway.Response {
-	p, err := h.standalone()
-	if err != nil {
-		return h.Render(gateway.Op{}, nil, errs.As(err), req.RequestID)
-	}
-	return p.ServeRequest(ctx, req)
-}
-
-// Invoke is ServeRequest's direct-invocation twin.
-func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	p, err := h.standalone()
-	if err != nil {
-		return nil, err
-	}
-	return p.Invoke(ctx, payload)
-}
-
-func (h *Handler) standalone() (*gateway.Pipeline, error) {
-	h.alone.Do(func() {
-		// Alone, the contract is exercised with documented tokens nobody
-		// created here: a token this pipeline bound is still checked.
-		h.pipeline, h.aloneErr = gateway.New(gateway.Options{Contracts: []gateway.Contract{h}, Auth: h.opts.Auth,
-			Logger: h.opts.Logger, OwnersPartial: true})
-	})
-	return h.pipeline, h.aloneErr
 }
 
 // call validates m for ep and sends it to backend. access_token is

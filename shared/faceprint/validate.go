@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/idverify/idverify/shared/baidu"
 	"github.com/idverify/idverify/shared/errs"
@@ -106,11 +105,11 @@ func shapeError(ep Endpoint, err error) error {
 	switch e.Kind {
 	case jsonshape.UnknownField:
 		if e.Suggest != "" {
-			return invalid(paramName(e.Path), "is not a parameter: names are case-sensitive, did you mean "+paramName(e.Suggest)+"?")
+			return invalid(jsonshape.QuotePath(e.Path), "is not a parameter: names are case-sensitive, did you mean "+jsonshape.QuotePath(e.Suggest)+"?")
 		}
-		return invalid(paramName(e.Path), "is not a parameter of "+ep.Path+" (it takes "+takes(ep)+")")
+		return invalid(jsonshape.QuotePath(e.Path), "is not a parameter of "+ep.Path+" (it takes "+takes(ep)+")")
 	case jsonshape.DuplicateKey:
-		return badBody(paramName(e.Path) + " appears more than once")
+		return badBody(jsonshape.QuotePath(e.Path) + " appears more than once")
 	case jsonshape.InvalidUTF8:
 		return badBody(fmt.Sprintf("the body must be UTF-8 (invalid byte at offset %d)", e.Offset-1))
 	case jsonshape.Syntax:
@@ -120,7 +119,7 @@ func shapeError(ep Endpoint, err error) error {
 	case jsonshape.TrailingData:
 		return badBody("the body must be a single JSON object (data follows it)")
 	case jsonshape.TooDeep:
-		return badBody(fmt.Sprintf("the body must not nest objects and arrays more than %d levels deep (at %s)", e.Limit, paramName(e.Path)))
+		return badBody(fmt.Sprintf("the body must not nest objects and arrays more than %d levels deep (at %s)", e.Limit, jsonshape.QuotePath(e.Path)))
 	case jsonshape.TooManyValues:
 		return badBody(fmt.Sprintf("the body must hold at most %d JSON values", e.Limit))
 	}
@@ -137,20 +136,6 @@ func takes(ep Endpoint) string {
 		}
 	}
 	return strings.Join(names, ", ")
-}
-
-// paramName quotes a caller-chosen member path, bounded to 64 bytes on a
-// character boundary.
-func paramName(s string) string {
-	const max = 64
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
-	}
-	return strconv.Quote(s)
 }
 
 // MaxImageBase64 is Baidu's limit for uploadMatchImage's image: 10M of
