@@ -47,6 +47,8 @@ func (p *Pipeline) invoke(ctx context.Context, payload []byte, ev *event) ([]byt
 		return nil, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload must be a JSON object (the request)")
 	}
 	var action, idemKey string
+	_, hadAction := members["Action"]
+	_, hadKey := members[IdempotencyMember]
 	for name, dst := range map[string]*string{"Action": &action, IdempotencyMember: &idemKey} {
 		if raw, ok := members[name]; ok {
 			if err := json.Unmarshal(raw, dst); err != nil {
@@ -67,7 +69,7 @@ func (p *Pipeline) invoke(ctx context.Context, payload []byte, ev *event) ([]byt
 		return nil, op.Err
 	}
 	body := payload
-	if _, had := members["Action"]; had || action != "" || idemKey != "" {
+	if hadAction || hadKey {
 		var err error
 		if body, err = json.Marshal(members); err != nil {
 			return nil, errs.Wrap(err, errs.Internal, "", "re-encode payload")

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -183,15 +184,15 @@ func (s *MemoryOwners) sweep(now time.Time) {
 	if len(s.m) < maxMemoryOwners {
 		return
 	}
-	var oldest time.Time
+	// Nothing expired: keep the newer half, by expiry.
+	exp := make([]time.Time, 0, len(s.m))
 	for _, e := range s.m {
-		if oldest.IsZero() || e.expires.Before(oldest) {
-			oldest = e.expires
-		}
+		exp = append(exp, e.expires)
 	}
-	mid := oldest.Add(TokenTTL / 2)
+	slices.SortFunc(exp, func(a, b time.Time) int { return a.Compare(b) })
+	cut := exp[len(exp)/2]
 	for k, e := range s.m {
-		if e.expires.Before(mid) {
+		if e.expires.Before(cut) {
 			delete(s.m, k)
 		}
 	}

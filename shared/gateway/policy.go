@@ -97,7 +97,11 @@ func (p *Pipeline) execute(ctx context.Context, c Contract, call *Call, idemKey 
 	} else {
 		o, err = p.idempotent(ctx, c, call, idemKey)
 	}
-	if err == nil && o.ans != nil && !o.replayed {
+	if err == nil && o.ans == nil {
+		// A contract bug; the pipeline still answers.
+		return o, errs.E(errs.Internal, "", "contract %s returned no answer", c.Name())
+	}
+	if err == nil && !o.replayed {
 		p.bindTokens(ctx, c, call, o.ans)
 	}
 	return o, err
@@ -130,7 +134,7 @@ func roundUp(d time.Duration) time.Duration {
 	if d <= 0 {
 		return time.Millisecond
 	}
-	return d.Round(time.Millisecond) + time.Millisecond
+	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
 }
 
 // stored is an answer as the idempotency store keeps it.
@@ -187,6 +191,9 @@ func (p *Pipeline) idempotent(ctx context.Context, c Contract, call *Call, key s
 		return outcome{}, err
 	}
 	ans, err := c.Call(ctx, call)
+	if err == nil && ans == nil {
+		err = errs.E(errs.Internal, "", "contract %s returned no answer", c.Name())
+	}
 	if err != nil && !mayHaveReachedProvider(err) {
 		if rerr := claim.Release(sctx); rerr != nil {
 			p.opts.Logger.Warn("idempotency release failed", slog.String("error_class", errs.KindOf(rerr).String()))
