@@ -96,8 +96,9 @@ const IdempotencyMember = "IdempotencyKey"
 const NotStoredHeader = "X-Idv-Idempotency"
 
 // uniqueHeaders may appear once: two values would let two readers of the
-// same request disagree about it.
-var uniqueHeaders = []string{IdempotencyHeader, "Authorization", "Content-Type", "X-Tc-Action", "X-Tc-Version", "X-Tc-Timestamp"}
+// same request disagree about it. (Two Authorization headers are the
+// caller policy's to refuse, as the auth failure clients expect.)
+var uniqueHeaders = []string{IdempotencyHeader, "Content-Type", "X-Tc-Action", "X-Tc-Version", "X-Tc-Timestamp"}
 
 // ScenariosPath serves every contract's sandbox table.
 const ScenariosPath = "/v1/sandbox/scenarios"
