@@ -29,7 +29,7 @@ func banner(mode, providerName string, actions []string, port string, getenv fun
 	example := exampleAction(actions)
 	fmt.Fprintf(&b, "  try:      curl -s localhost:%s/v1/faceid/%s%s -d '%s'\n", port, example, authFlag, exampleBody(example))
 	if mode == ModeSandbox {
-		fmt.Fprintf(&b, "  sandbox:  curl -s localhost:%s/v1/sandbox/scenarios   (magic values for every result code)\n", port)
+		fmt.Fprintf(&b, "  sandbox:  curl -s localhost:%s/v1/sandbox/scenarios%s   (magic values for every result code)\n", port, authFlag)
 	}
 	return b.String()
 }

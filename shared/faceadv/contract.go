@@ -106,7 +106,7 @@ func (e *envelopeError) Error() string { return e.env.Errmsg }
 // Call implements gateway.Contract.
 func (h *Handler) Call(ctx context.Context, c *gateway.Call) (*gateway.Answer, error) {
 	if c.Op.Control {
-		out, err := h.control(ctx, c.Members)
+		out, err := h.control(ctx, c.Body)
 		if err != nil {
 			return nil, err
 		}
@@ -132,13 +132,12 @@ func (h *Handler) Call(ctx context.Context, c *gateway.Call) (*gateway.Answer, e
 
 // control drives async jobs: resumeJob runs one, resumeOpen every one
 // nobody is running.
-func (h *Handler) control(ctx context.Context, m map[string]json.RawMessage) ([]byte, error) {
+func (h *Handler) control(ctx context.Context, body []byte) ([]byte, error) {
 	var ctl struct {
 		ResumeJob  string `json:"resumeJob"`
 		ResumeOpen bool   `json:"resumeOpen"`
 	}
-	b, _ := json.Marshal(m)
-	if err := json.Unmarshal(b, &ctl); err != nil {
+	if err := json.Unmarshal(body, &ctl); err != nil {
 		return nil, errs.E(errs.Invalid, "FaceAdv.40001", "resumeJob must be a string and resumeOpen a boolean")
 	}
 	if ctl.ResumeOpen {

@@ -130,9 +130,6 @@ type Call struct {
 	Caller    *Caller
 	Body      []byte
 	RequestID string
-	// Members is the invocation payload without the routing members, for
-	// direct invocations; Body is its JSON.
-	Members map[string]json.RawMessage
 }
 
 // Answer is a contract's successful answer.

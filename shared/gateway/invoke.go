@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -22,29 +21,34 @@ var invokeCaller = &Caller{ID: "invoke"}
 func (p *Pipeline) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	start := time.Now()
 	ev := event{surface: "invoke", requestID: NewRequestID()}
-	out, err := p.invoke(ctx, payload, &ev)
+	out, c, op, err := p.invoke(ctx, payload, &ev)
 	ev.latency = time.Since(start)
 	if err != nil {
 		ev.fail(errs.As(err))
+		if ie, ok := c.(InvokeErrors); ok {
+			err = ie.InvokeError(op, errs.As(err))
+		}
 	}
 	p.log(ctx, ev)
 	return out, err
 }
 
-func (p *Pipeline) invoke(ctx context.Context, payload []byte, ev *event) ([]byte, error) {
+// invoke answers a direct invocation; once routed it also returns the
+// contract and operation, so Invoke renders every later failure the
+// contract's way.
+func (p *Pipeline) invoke(ctx context.Context, payload []byte, ev *event) ([]byte, Contract, Op, error) {
 	if int64(len(payload)) > MaxInvokePayload {
-		return nil, tooLarge(int64(len(payload)), MaxInvokePayload)
+		return nil, nil, Op{}, tooLarge(int64(len(payload)), MaxInvokePayload)
 	}
 	// The payload is re-encoded without its routing members below: refuse
 	// first what re-encoding would hide from the contract's own checks
 	// (a duplicate member, invalid UTF-8).
 	if err := jsonshape.Check(nil, payload); err != nil {
-		return nil, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload is not one JSON object: %s", strings.TrimPrefix(err.Error(), "jsonshape: "))
+		return nil, nil, Op{}, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload is not one JSON object: %s", strings.TrimPrefix(err.Error(), "jsonshape: "))
 	}
 	var members map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if err := dec.Decode(&members); err != nil || members == nil {
-		return nil, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload must be a JSON object (the request)")
+	if err := json.Unmarshal(payload, &members); err != nil || members == nil {
+		return nil, nil, Op{}, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload must be a JSON object (the request)")
 	}
 	var action, idemKey string
 	_, hadAction := members["Action"]
@@ -52,42 +56,37 @@ func (p *Pipeline) invoke(ctx context.Context, payload []byte, ev *event) ([]byt
 	for name, dst := range map[string]*string{"Action": &action, IdempotencyMember: &idemKey} {
 		if raw, ok := members[name]; ok {
 			if err := json.Unmarshal(raw, dst); err != nil {
-				return nil, errs.E(errs.Invalid, "InvalidParameterValue", "field %s must be a string", name)
+				return nil, nil, Op{}, errs.E(errs.Invalid, "InvalidParameterValue", "field %s must be a string", name)
 			}
 			delete(members, name)
 		}
 	}
 	c, op, ok := p.routeInvoke(action, members)
 	if !ok {
-		return nil, errs.E(errs.NotFound, "InvalidAction", "Action %q is not served by this function", truncate(action, 64))
+		return nil, nil, Op{}, errs.E(errs.NotFound, "InvalidAction", "Action %q is not served by this function", truncate(action, 64))
 	}
 	ev.contract, ev.action = c.Name(), op.Action
 	if op.Err != nil {
-		if ie, ok := c.(InvokeErrors); ok {
-			return nil, ie.InvokeError(op, op.Err)
-		}
-		return nil, op.Err
+		return nil, c, op, op.Err
 	}
 	body := payload
 	if hadAction || hadKey {
 		var err error
 		if body, err = json.Marshal(members); err != nil {
-			return nil, errs.Wrap(err, errs.Internal, "", "re-encode payload")
+			return nil, c, op, errs.Wrap(err, errs.Internal, "", "re-encode payload")
 		}
 	}
 	if op.MaxBody > 0 && int64(len(body)) > op.MaxBody {
-		return nil, tooLarge(int64(len(body)), op.MaxBody)
+		return nil, c, op, tooLarge(int64(len(body)), op.MaxBody)
 	}
 	ev.caller = invokeCaller.ID
-	o, err := p.execute(ctx, c, &Call{Op: op, Caller: invokeCaller, Body: body, RequestID: ev.requestID, Members: members}, idemKey)
+	o, err := p.execute(ctx, c, &Call{Op: op, Caller: invokeCaller, Body: body, RequestID: ev.requestID}, idemKey)
 	ev.done(o)
 	if err != nil {
-		if ie, ok := c.(InvokeErrors); ok {
-			return nil, ie.InvokeError(op, errs.As(err))
-		}
-		return nil, err
+		return nil, c, op, err
 	}
-	return c.Output(op, o.ans)
+	out, err := c.Output(op, o.ans)
+	return out, c, op, err
 }
 
 func (p *Pipeline) routeInvoke(action string, members map[string]json.RawMessage) (Contract, Op, bool) {

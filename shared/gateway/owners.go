@@ -94,18 +94,20 @@ func tokenIn(fields []TokenField, body []byte) (kind, token string) {
 }
 
 // lookupString reads the string at a dotted member path of a JSON object,
-// "" when it is absent or not a string.
+// "" when it is absent or not a string. Members are not copied, so the
+// token of a 10 MB upload costs a scan, not a copy of the image.
 func lookupString(doc []byte, path string) string {
-	raw := json.RawMessage(doc)
+	raw := doc
 	for _, name := range strings.Split(path, ".") {
-		var m map[string]json.RawMessage
+		var m map[string]view
 		if json.Unmarshal(raw, &m) != nil {
 			return ""
 		}
-		var ok bool
-		if raw, ok = m[name]; !ok {
+		v, ok := m[name]
+		if !ok {
 			return ""
 		}
+		raw = v
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
@@ -113,6 +115,12 @@ func lookupString(doc []byte, path string) string {
 	}
 	return s
 }
+
+// view is a member's JSON as a slice of the document being read: used only
+// while that document is alive, so it need not be copied.
+type view []byte
+
+func (v *view) UnmarshalJSON(b []byte) error { *v = b; return nil }
 
 func lastSegment(kind string) string {
 	if i := strings.LastIndexByte(kind, '/'); i >= 0 {

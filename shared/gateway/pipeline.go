@@ -14,7 +14,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -172,10 +171,8 @@ func (p *Pipeline) serve(ctx context.Context, req *Request, ev *event) *Response
 	if caller.Test {
 		mode = "sandbox"
 	}
-	key, err := idempotencyKey(req.Header.Values(IdempotencyHeader))
-	if err != nil {
-		return fail(err)
-	}
+	// A second Idempotency-Key was refused with the other unique headers.
+	key := req.Header.Get(IdempotencyHeader)
 	o, err := p.execute(ctx, c, &Call{Op: op, Caller: caller, Body: req.Body, RequestID: req.RequestID}, key)
 	ev.done(o)
 	if o.ans != nil && o.ans.Sandbox {
@@ -261,22 +258,18 @@ func readBody(req *Request, limit int64) error {
 		}
 		r := req.BodyReader
 		req.BodyReader = nil
-		n := req.ContentLength
-		if n < 0 || n > limit {
-			n = 512
-		}
-		buf := bytes.NewBuffer(make([]byte, 0, n+1))
-		if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
+		body, err := readAtMost(r, limit+1, req.ContentLength)
+		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				return tooLarge(mbe.Limit+1, limit)
 			}
 			return errs.Wrap(err, errs.Invalid, "InvalidParameter", "could not read the request body")
 		}
-		if int64(buf.Len()) > limit {
+		if int64(len(body)) > limit {
 			return tooLarge(-1, limit)
 		}
-		req.Body = buf.Bytes()
+		req.Body = body
 		if len(req.Body) == 0 {
 			req.Body = nil
 		}
@@ -285,6 +278,31 @@ func readBody(req *Request, limit int64) error {
 		return tooLarge(int64(len(req.Body)), limit)
 	}
 	return nil
+}
+
+// readAtMost reads up to n bytes of r. With a declared length the buffer
+// is allocated once at that size plus the byte that shows EOF, so a 6 MB
+// body costs 6 MB, not the doublings io.ReadAll would go through.
+func readAtMost(r io.Reader, n, declared int64) ([]byte, error) {
+	size := int64(512)
+	if declared >= 0 && declared < n {
+		size = declared + 1
+	}
+	buf := make([]byte, 0, size)
+	lr := io.LimitReader(r, n)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // DefaultMaxBody caps a route that names no cap.
@@ -319,22 +337,12 @@ func checkContentType(ct string, policy JSONPolicy) error {
 		return nil
 	}
 	if err != nil || mt != "application/json" {
-		return errs.E(errs.Invalid, "UnsupportedMediaType", "Content-Type %q is not accepted: send application/json", truncate(headerSafe(ct), 64))
+		return errs.E(errs.Invalid, "UnsupportedMediaType", "Content-Type %q is not accepted: send application/json", truncate(HeaderSafe(ct), 64))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return errs.E(errs.Invalid, "UnsupportedMediaType", "charset %q is not accepted: the body must be UTF-8", truncate(headerSafe(cs), 32))
+		return errs.E(errs.Invalid, "UnsupportedMediaType", "charset %q is not accepted: the body must be UTF-8", truncate(HeaderSafe(cs), 32))
 	}
 	return nil
-}
-
-func idempotencyKey(vals []string) (string, error) {
-	switch len(vals) {
-	case 0:
-		return "", nil
-	case 1:
-		return vals[0], nil
-	}
-	return "", errs.E(errs.Invalid, "InvalidParameter", "header Idempotency-Key appears more than once: send it once")
 }
 
 // serveScenarios serves a sandbox table from bytes built once. Where
@@ -454,9 +462,7 @@ func truncate(s string, n int) string {
 }
 
 // HeaderSafe keeps a header value printable ASCII.
-func HeaderSafe(s string) string { return headerSafe(s) }
-
-func headerSafe(s string) string {
+func HeaderSafe(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r > 0x7e {
 			return '?'
