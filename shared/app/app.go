@@ -69,7 +69,7 @@ func FaceIDContract(env *Env, actions []string) (*faceidapi.Contract, error) {
 	if err != nil {
 		return nil, err
 	}
-	env.Log.Info("start", slog.String("provider_part", "faceid"), slog.String("mode", mode), slog.String("provider", p.Name()), slog.Int("actions", len(c.Actions())))
+	env.Log.Info("start", slog.String("mode", mode), slog.String("provider", p.Name()), slog.Int("actions", len(c.Actions())))
 	return c, nil
 }
 
