@@ -320,4 +320,3 @@ func trimColons(ps []string) []string {
 	}
 	return out
 }
-

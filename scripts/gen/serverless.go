@@ -146,4 +146,3 @@ func genServerless(actions []deployAction) string {
 	}
 	return serverlessHeader + "\n" + yamlDoc(doc)
 }
-
