@@ -164,6 +164,15 @@ func deployedFunctions() []deployed {
 	return out
 }
 
+// asyncFunctions are the catalog functions that invoke themselves.
+func asyncFunctions() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range catalogFunctions() {
+		m[f.Name] = f.Async
+	}
+	return m
+}
+
 func catalogByPath() map[string]catalog.Function {
 	m := map[string]catalog.Function{}
 	for _, f := range catalogFunctions() {
@@ -257,20 +266,36 @@ func TestDeploySAMTemplate(t *testing.T) {
 		if len(policies) == 0 {
 			t.Errorf("%s: no inline policy for its logs", role)
 		}
-		for _, p := range policies {
-			if asStr(dig(p, "PolicyName")) == "self-invoke" {
-				// Only a function that resumes its own async work, and only
-				// itself by its fixed name.
-				name := asStr(dig(fn, "Properties", "FunctionName", "Fn::Sub"))
-				for _, st := range listOf(dig(p, "PolicyDocument", "Statement")) {
-					res := asStr(dig(st, "Resource", "Fn::Sub"))
-					acts := listOf(dig(st, "Action"))
-					if name == "" || !strings.HasSuffix(res, ":function:"+name) || len(acts) != 1 || asStr(acts[0]) != "lambda:InvokeFunction" {
-						t.Errorf("%s: self-invoke statement %v on %q, want lambda:InvokeFunction on its own name %q", role, acts, res, name)
-					}
-				}
+		// Policies of their own attached to the role: only a function that
+		// resumes its own async work has one, and it may invoke exactly
+		// itself (by its ARN: the function is named by CloudFormation).
+		selfInvoke := 0
+		for pid, r := range resources {
+			if asStr(dig(r, "Type")) != "AWS::IAM::Policy" {
 				continue
 			}
+			attached := false
+			for _, rr := range listOf(dig(r, "Properties", "Roles")) {
+				if n, _ := refOf(rr); n == role {
+					attached = true
+				}
+			}
+			if !attached {
+				continue
+			}
+			selfInvoke++
+			for _, st := range listOf(dig(r, "Properties", "PolicyDocument", "Statement")) {
+				target, _ := getAttOf(dig(st, "Resource"), "Arn")
+				acts := listOf(dig(st, "Action"))
+				if target != id || len(acts) != 1 || asStr(acts[0]) != "lambda:InvokeFunction" {
+					t.Errorf("%s (on %s): statement %v on %v, want lambda:InvokeFunction on %s's own ARN", pid, role, acts, dig(st, "Resource"), id)
+				}
+			}
+		}
+		if want := asyncFunctions()[a.Name]; (selfInvoke == 1) != want || selfInvoke > 1 {
+			t.Errorf("%s: %d self-invoke policies; it resumes async work: %v", id, selfInvoke, want)
+		}
+		for _, p := range policies {
 			for _, st := range listOf(dig(p, "PolicyDocument", "Statement")) {
 				if g, ok := getAttOf(dig(st, "Resource"), "Arn"); !ok || g != logs {
 					t.Errorf("%s: statement on %v, want only its log group %s", role, dig(st, "Resource"), logs)
@@ -301,8 +326,11 @@ func TestDeployServerless(t *testing.T) {
 		t.Fatalf("component %q, want multi-scf", c)
 	}
 	inputs, _ := sls["inputs"].(ymap)
-	if src := asStr(dig(inputs, "src", "src")); src != "./dist/scf/event" {
-		t.Errorf("inputs.src.src = %q, want ./dist/scf/event (what scripts/build.sh writes)", src)
+	// One shared package, built by the src hook: a function with its own
+	// src loses bootstrap's executable bit in the component (adm-zip's
+	// extractEntryTo), see the file's header and tests/deploy_scf_test.go.
+	if src, hook, dist := asStr(dig(inputs, "src", "src")), asStr(dig(inputs, "src", "hook")), asStr(dig(inputs, "src", "dist")); src != "./" || hook != "scripts/deploy-tencent --hook" || dist != "./dist/scf/serverless" {
+		t.Errorf("inputs.src = {src: %q, hook: %q, dist: %q}, want the repository, the deploy hook and ./dist/scf/serverless", src, hook, dist)
 	}
 	if asStr(inputs["runtime"]) != "CustomRuntime" || asStr(inputs["type"]) != "event" {
 		t.Errorf("runtime %v type %v, want CustomRuntime event functions", inputs["runtime"], inputs["type"])
@@ -323,17 +351,17 @@ func TestDeployServerless(t *testing.T) {
 		}
 	}
 	nameRe := regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
-	for _, a := range faceid.All() {
+	for _, a := range deployedFunctions() {
 		fn, ok := functions[a.Function].(ymap)
 		if !ok {
 			t.Errorf("%s: no function %s in serverless.yml", a.Name, a.Function)
 			continue
 		}
-		if got := asStr(fn["src"]); got != "./"+a.Function {
-			t.Errorf("%s: src %q, want ./%s", a.Function, got, a.Function)
+		if got, ok := fn["src"]; ok {
+			t.Errorf("%s: src %v: a function's own package loses bootstrap's executable bit in the component", a.Function, got)
 		}
-		if asStr(fn["handler"]) != "bootstrap" {
-			t.Errorf("%s: handler %v, want bootstrap", a.Function, fn["handler"])
+		if asStr(fn["handler"]) != a.Function {
+			t.Errorf("%s: handler %v, want %s (functions/all serves the function its handler names)", a.Function, fn["handler"], a.Function)
 		}
 		if name := asStr(fn["name"]); !nameRe.MatchString(name) {
 			t.Errorf("%s: SCF function name %q (2-60 letters, digits, - and _, starting with a letter)", a.Function, name)
@@ -621,8 +649,12 @@ func TestDeployStepFunctions(t *testing.T) {
 		subs, _ := props["DefinitionSubstitutions"].(ymap)
 		var invoked []string
 		calls := checkWorkflow(t, "template.yaml "+id, props["Definition"].(ymap), func(task ymap) (string, error) {
-			if res := asStr(task["Resource"]); res != "arn:aws:states:::lambda:invoke" {
-				return "", fmt.Errorf("resource %q, want the Lambda integration arn:aws:states:::lambda:invoke", res)
+			// The partition comes from the stack (aws, aws-cn, aws-us-gov).
+			if res := asStr(task["Resource"]); res != "arn:${Partition}:states:::lambda:invoke" {
+				return "", fmt.Errorf("resource %q, want the Lambda integration arn:${Partition}:states:::lambda:invoke", res)
+			}
+			if p, _ := refOf(subs["Partition"]); p != "AWS::Partition" {
+				return "", fmt.Errorf("substitution Partition is %v, want {Ref: AWS::Partition}", subs["Partition"])
 			}
 			ref := asStr(dig(task, "Parameters", "FunctionName"))
 			key, ok := strings.CutPrefix(ref, "${")

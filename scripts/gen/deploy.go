@@ -77,12 +77,8 @@ type deployAction struct {
 	desc     string           // one line
 	env      []catalog.EnvVar // their own configuration
 	timeoutS int
-	async    bool // invokes itself asynchronously (needs a fixed name and the right to)
+	async    bool // invokes itself asynchronously (by its own name; needs the right to)
 }
-
-// selfName is the fixed name of a function that invokes itself, so its role
-// can be granted exactly that function without a reference cycle.
-func (a deployAction) selfName() string { return "${AWS::StackName}-" + a.fn }
 
 // path is the function's HTTP route.
 func (a deployAction) path() string {
@@ -235,7 +231,9 @@ var awsTask = taskFlavour{
 		// billed twice (see README "Rate limits, idempotency").
 		payload = append(payload, kv{"IdempotencyKey.$", "States.Format('{}/" + st.action + "', $$.Execution.Name)"})
 		return omap{
-			{"Resource", "arn:aws:states:::lambda:invoke"},
+			// ${Partition} is a DefinitionSubstitution of AWS::Partition
+			// (aws, aws-cn, aws-us-gov): the same template deploys anywhere.
+			{"Resource", "arn:${Partition}:states:::lambda:invoke"},
 			{"Parameters", omap{
 				{"FunctionName", "${" + st.action + "Arn}"},
 				{"Payload", payload},
@@ -627,7 +625,9 @@ func catalogParams(actions []deployAction, refParam func(string) omap) omap {
 	for _, n := range names {
 		e := seen[n]
 		if e.Secret {
-			params = append(params, kv{n, refParam(e.Name + " as a reference (e.g. " + e.Example + ").")})
+			// The catalogs' examples are Tencent references (serverless.yml);
+			// a SAM parameter accepts only the AWS forms.
+			params = append(params, kv{n, refParam(e.Name + " as a reference, e.g. " + awsRefExample(e.Example) + " (empty: unset).")})
 			continue
 		}
 		params = append(params, kv{n, omap{{"Type", "String"}, {"Default", ""}, {"Description", e.Name + ", e.g. " + e.Example + "."}}})
@@ -635,25 +635,16 @@ func catalogParams(actions []deployAction, refParam func(string) omap) omap {
 	return params
 }
 
-// rolePolicies are a function role's inline policies: writing its own logs,
-// and for a function that resumes work asynchronously, invoking itself.
-func rolePolicies(a deployAction, logsID string, stmt func([]any, any) omap) []any {
-	out := []any{omap{
+// rolePolicies are a function role's inline policies: writing its own logs.
+// A function that resumes work asynchronously also gets a policy of its own
+// to invoke itself (see genSAM): inline here it would name the function's
+// ARN from the role the function depends on, a cycle.
+func rolePolicies(logsID string, stmt func([]any, any) omap) []any {
+	return []any{omap{
 		{"PolicyName", "logs"},
 		{"PolicyDocument", omap{
 			{"Version", "2012-10-17"},
 			{"Statement", []any{stmt([]any{"logs:CreateLogStream", "logs:PutLogEvents"}, getAtt(logsID, "Arn"))}},
 		}},
 	}}
-	if a.async {
-		out = append(out, omap{
-			{"PolicyName", "self-invoke"},
-			{"PolicyDocument", omap{
-				{"Version", "2012-10-17"},
-				{"Statement", []any{stmt([]any{"lambda:InvokeFunction"},
-					sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"+a.selfName()))}},
-			}},
-		})
-	}
-	return out
 }
