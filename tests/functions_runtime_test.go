@@ -157,3 +157,50 @@ func TestAllFunctionServesEveryActionDirectly(t *testing.T) {
 		}
 	}
 }
+
+// TestAllFunctionServesItsHandlerOnSCF: serverless.yml deploys functions/all
+// as every SCF function, and the handler (passed as _HANDLER) says which
+// function it is: that one action is served, no other, and a handler that
+// names no function stops the start instead of serving everything.
+func TestAllFunctionServesItsHandlerOnSCF(t *testing.T) {
+	bin := runtimes.Build(t, "./functions/all")
+	target := runtimes.StartSCFCustom(t, bin, "IDV_SANDBOX_OPEN=true", "_HANDLER=id-card-verification")
+	invoke := func(body string) *runtimes.Outcome {
+		o, err := target.Invoke(context.Background(), []byte(body), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	o := invoke(`{"IdCard":"110101199003074477","Name":"张三"}`)
+	var r map[string]any
+	if o.Failure != nil || json.Unmarshal(o.Payload, &r) != nil || r["Result"] != "0" {
+		t.Fatalf("id-card-verification by its handler: %+v %s", o.Failure, o.Payload)
+	}
+	// The HTTP form of another action reaches this function only as a
+	// request it does not serve.
+	ev := eventFiles(t)["scf-function-url.json"]
+	if ev == nil {
+		t.Fatal("events/scf-function-url.json is missing")
+	}
+	other := bytes.Replace(ev, []byte("/v1/faceid/IdCardVerification"), []byte("/v1/faceid/PhoneVerification"), 1)
+	if bytes.Equal(other, ev) {
+		t.Fatal("events/scf-function-url.json does not call /v1/faceid/IdCardVerification")
+	}
+	o = invoke(string(other))
+	status, inner := resultOf(t, "PhoneVerification on id-card-verification", o.Payload)
+	if status != 404 {
+		t.Errorf("PhoneVerification sent to the id-card-verification function: %d %v, want 404", status, inner)
+	}
+
+	bad := runtimes.StartSCFCustom(t, bin, "IDV_SANDBOX_OPEN=true", "_HANDLER=id-card-verificaton")
+	if _, exited := bad.Proc.Wait(10 * time.Second); !exited {
+		t.Fatal("a handler naming no function: the process did not exit")
+	}
+	if bad.Ready() {
+		t.Error("a handler naming no function started anyway")
+	}
+	if out := bad.Proc.Output(); !strings.Contains(out, `"_HANDLER"`) || !strings.Contains(out, "id-card-verificaton") {
+		t.Errorf("the start failure does not name _HANDLER and the handler:\n%s", out)
+	}
+}

@@ -2,19 +2,124 @@
 
 // Command all serves every action of every provider: the local development
 // server (sandbox by default) and a one-function deployment for those who
-// prefer it.
+// prefer it. It is also the one binary that every Tencent SCF function of
+// serverless.yml runs: there the function's handler, which the Custom
+// Runtime passes as _HANDLER, names the function folder to serve (the
+// Serverless Cloud Framework keeps a shared code package intact, with its
+// executable bit, where a package per function loses it).
 package main
 
 import (
+	"os"
+
 	"github.com/idverify/idverify/shared/app"
 	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceprint"
 )
 
 func main() {
-	app.ServeAll(
-		app.Part{Name: "faceid", Build: app.FaceID()},
-		faceadv.Part(),
-		faceprint.Part(),
-	)
+	switch h := os.Getenv("_HANDLER"); h {
+	case "", "bootstrap", "all":
+		app.ServeAll(
+			app.Part{Name: "faceid", Build: app.FaceID()},
+			faceadv.Part(),
+			faceprint.Part(),
+		)
+	case "bank-card-2e-verification":
+		app.Main("BankCard2EVerification")
+	case "bank-card-4e-verification":
+		app.Main("BankCard4EVerification")
+	case "bank-card-verification":
+		app.Main("BankCardVerification")
+	case "check-bank-card-information":
+		app.Main("CheckBankCardInformation")
+	case "check-eid-token-status":
+		app.Main("CheckEidTokenStatus")
+	case "check-id-card-information":
+		app.Main("CheckIdCardInformation")
+	case "check-id-name-date":
+		app.Main("CheckIdNameDate")
+	case "check-phone-and-name":
+		app.Main("CheckPhoneAndName")
+	case "detect-ai-fake-faces":
+		app.Main("DetectAIFakeFaces")
+	case "detect-auth":
+		app.Main("DetectAuth")
+	case "encrypted-phone-verification":
+		app.Main("EncryptedPhoneVerification")
+	case "get-action-sequence":
+		app.Main("GetActionSequence")
+	case "get-detect-info":
+		app.Main("GetDetectInfo")
+	case "get-detect-info-enhanced":
+		app.Main("GetDetectInfoEnhanced")
+	case "get-eid-result":
+		app.Main("GetEidResult")
+	case "get-eid-token":
+		app.Main("GetEidToken")
+	case "get-face-id-result":
+		app.Main("GetFaceIdResult")
+	case "get-face-id-risk-info":
+		app.Main("GetFaceIdRiskInfo")
+	case "get-face-id-token":
+		app.Main("GetFaceIdToken")
+	case "get-faceid-risk-info-token":
+		app.Main("GetFaceidRiskInfoToken")
+	case "get-live-code":
+		app.Main("GetLiveCode")
+	case "get-nfc-token":
+		app.Main("GetNFCToken")
+	case "get-we-chat-bill-details":
+		app.Main("GetWeChatBillDetails")
+	case "get-wx-nfc-result":
+		app.Main("GetWxNFCResult")
+	case "id-card-ocr-verification":
+		app.Main("IdCardOCRVerification")
+	case "id-card-verification":
+		app.Main("IdCardVerification")
+	case "image-recognition-v2":
+		app.Main("ImageRecognitionV2")
+	case "liveness-compare":
+		app.Main("LivenessCompare")
+	case "liveness-recognition":
+		app.Main("LivenessRecognition")
+	case "minors-verification":
+		app.Main("MinorsVerification")
+	case "mobile-network-time-verification":
+		app.Main("MobileNetworkTimeVerification")
+	case "mobile-status":
+		app.Main("MobileStatus")
+	case "parse-nfc-data":
+		app.Main("ParseNfcData")
+	case "phone-verification":
+		app.Main("PhoneVerification")
+	case "phone-verification-cmcc":
+		app.Main("PhoneVerificationCMCC")
+	case "phone-verification-ctcc":
+		app.Main("PhoneVerificationCTCC")
+	case "phone-verification-cucc":
+		app.Main("PhoneVerificationCUCC")
+	case "face-adv":
+		faceadv.Main("faceAdv")
+	case "face-adv-result":
+		faceadv.Main("faceAdvResult")
+	case "faceprint-verify-token-generate":
+		faceprint.Main("verifyToken/generate")
+	case "faceprint-idcard-submit":
+		faceprint.Main("idcard/submit")
+	case "faceprint-upload-match-image":
+		faceprint.Main("uploadMatchImage")
+	case "faceprint-result-simple":
+		faceprint.Main("result/simple")
+	case "faceprint-result-detail":
+		faceprint.Main("result/detail")
+	case "faceprint-result-stat":
+		faceprint.Main("result/stat")
+	case "faceprint-result-media-query":
+		faceprint.Main("result/media/query")
+	case "faceprint-result-getall":
+		faceprint.Main("result/getall")
+	default:
+		app.UnknownHandler(h)
+	}
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/idverify/idverify/shared/secrets"
+)
+
+// required are the variables a deploy refuses to go without: in production
+// a function without callers refuses to start.
+var required = map[string]string{
+	"IDV_CALLERS_REF": "who may call the functions (production refuses to start without it)",
+}
+
+// pairs are settings that only work together: one without the other is a
+// mistake, both empty leaves the provider off.
+var pairs = [][2]string{
+	{"TENCENTCLOUD_SECRET_ID_REF", "TENCENTCLOUD_SECRET_KEY_REF"},
+	{"IDV_WEBANK_APP_ID", "IDV_WEBANK_SECRET_REF"},
+	{"BAIDU_API_KEY_REF", "BAIDU_SECRET_KEY_REF"},
+}
+
+// offWhenEmpty says what a deployment without a setting gives up, for the
+// notes of a deploy that leaves it empty.
+var offWhenEmpty = map[string]string{
+	"TENCENTCLOUD_SECRET_ID_REF": "FaceID is called with the execution role's own credentials (allow it the faceid actions)",
+	"IDV_WEBANK_SECRET_REF":      "face-adv and face-adv-result refuse to start (live mode without WeBank credentials)",
+	"BAIDU_API_KEY_REF":          "the faceprint-* functions refuse to start (live mode without Baidu credentials)",
+	"IDV_REDIS_URL_REF":          "idempotency, rate limits and flow-token owners are per instance (in memory)",
+	"IDV_STORE_KEY_REF":          "stored answers are not sealed (IDV_STORE_KEY unset)",
+}
+
+// checkResult is the outcome of checking the variables a plan uses.
+type checkResult struct {
+	Values   map[string]string // every variable, "" for one left empty
+	Problems []string          // each stops the deploy
+	Notes    []string          // what the deploy leaves off
+}
+
+// check applies the rules to the variables p uses. lookup reports whether
+// a variable is set at all. With fill, an unset optional variable is left
+// empty (the deploy script exports it so); without it (the src hook, run
+// after the framework resolved the file) an unset variable is a problem,
+// because the function would receive the text "undefined".
+func check(p *plan, lookup func(string) (string, bool), fill bool) checkResult {
+	r := checkResult{Values: map[string]string{}}
+	for _, v := range p.varNames() {
+		val, set := lookup(v)
+		val = strings.TrimSpace(val)
+		switch {
+		case !set && required[v] != "":
+			r.Problems = append(r.Problems, fmt.Sprintf("%s is not set: %s; used by %s", v, required[v], p.usedBy(v)))
+			continue
+		case !set && !fill:
+			r.Problems = append(r.Problems, fmt.Sprintf(
+				"%s is not set: scf deploy would give %s the text \"undefined\" (the framework's resolver turns an unset ${env:%s} into it); set it, set it empty to leave the setting off (export %s=), or deploy with scripts/deploy-tencent, which does that for you",
+				v, p.usedBy(v), v, v))
+			continue
+		case val == "undefined":
+			r.Problems = append(r.Problems, fmt.Sprintf("%s is the text \"undefined\": set it to a value or to the empty string", v))
+			continue
+		case val == "" && required[v] != "":
+			r.Problems = append(r.Problems, fmt.Sprintf("%s is empty: %s", v, required[v]))
+			continue
+		}
+		r.Values[v] = val
+		if val != "" && strings.HasSuffix(v, "_REF") {
+			if msg := refProblem(val); msg != "" {
+				r.Problems = append(r.Problems, fmt.Sprintf("%s: %s", v, msg))
+			}
+		}
+	}
+	for _, pr := range pairs {
+		a, aok := r.Values[pr[0]]
+		b, bok := r.Values[pr[1]]
+		if !aok || !bok {
+			continue // not in this file, or already a problem
+		}
+		if (a == "") != (b == "") {
+			set, unset := pr[0], pr[1]
+			if a == "" {
+				set, unset = unset, set
+			}
+			r.Problems = append(r.Problems, fmt.Sprintf("%s is set but %s is empty: set both or neither", set, unset))
+		}
+	}
+	vars := make([]string, 0, len(offWhenEmpty))
+	for v := range offWhenEmpty {
+		vars = append(vars, v)
+	}
+	sort.Strings(vars)
+	for _, v := range vars {
+		if val, ok := r.Values[v]; ok && val == "" {
+			r.Notes = append(r.Notes, fmt.Sprintf("%s is empty: %s", v, offWhenEmpty[v]))
+		}
+	}
+	return r
+}
+
+// refProblem says what is wrong with a value that must be a reference to a
+// Tencent secret, "" when nothing is. It never repeats the value: a
+// plaintext key pasted here must not reach a terminal log.
+func refProblem(val string) string {
+	if !secrets.IsRef(val) {
+		return "not a secret reference (tckms:<ciphertext> or tcssm:<name>?version=<v>): a plain value would be stored in the function's configuration; encrypt it with go run ./scripts/idvsecrets encrypt --cloud tencent"
+	}
+	ref, err := secrets.ParseRef(val)
+	if err != nil {
+		return "malformed reference: " + err.Error()
+	}
+	if secrets.CloudOf(ref.Scheme) != secrets.CloudTencent {
+		return fmt.Sprintf("a %s reference cannot be resolved on Tencent SCF: use tckms: or tcssm:", ref.Scheme)
+	}
+	return ""
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const repoFile = "../../serverless.yml"
+
+// envOf is a lookup over a fixed environment: set variables only.
+func envOf(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestPlanOfTheRepositoryFile(t *testing.T) {
+	p, err := loadPlan(repoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Dist != "./dist/scf/serverless" || p.Hook != "scripts/deploy-tencent --hook" {
+		t.Errorf("dist %q hook %q", p.Dist, p.Hook)
+	}
+	if len(p.Functions) < 40 {
+		t.Fatalf("%d functions", len(p.Functions))
+	}
+	for _, f := range p.Functions {
+		if f.Handler != f.Key {
+			t.Errorf("%s: handler %q, want the function key (functions/all serves the function its handler names)", f.Key, f.Handler)
+		}
+		if _, err := os.Stat(filepath.Join("../../functions", f.Key, "main.go")); err != nil {
+			t.Errorf("%s: no functions/%s: the handler names no function of functions/all", f.Key, f.Key)
+		}
+		if p.Triggers[f.Key] != "http" {
+			t.Errorf("%s: trigger %q, want http (Function URL)", f.Key, p.Triggers[f.Key])
+		}
+	}
+	if got := p.Vars["IDV_CALLERS_REF"]; len(got) != len(p.Functions) {
+		t.Errorf("IDV_CALLERS_REF reaches %d of %d functions (a function's own environments replace the inputs')", len(got), len(p.Functions))
+	}
+}
+
+func TestOwnSrcIsRefused(t *testing.T) {
+	yml := filepath.Join(t.TempDir(), "serverless.yml")
+	os.WriteFile(yml, []byte("component: multi-scf\ninputs:\n  functions:\n    a:\n      src: ./a\n      handler: bootstrap\n"), 0o644)
+	if _, err := loadPlan(yml); err == nil || !strings.Contains(err.Error(), "executable bit") {
+		t.Errorf("a function with its own src: %v", err)
+	}
+}
+
+func TestCheckRules(t *testing.T) {
+	p, err := loadPlan(repoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callers = "tcssm:idverify-callers?version=v1"
+	has := func(list []string, subs ...string) bool {
+		for _, l := range list {
+			ok := true
+			for _, s := range subs {
+				ok = ok && strings.Contains(l, s)
+			}
+			if ok {
+				return true
+			}
+		}
+		return false
+	}
+
+	// The deploy script: unset optional settings are left empty.
+	r := check(p, envOf("IDV_CALLERS_REF", callers), true)
+	if len(r.Problems) != 0 {
+		t.Fatalf("problems: %v", r.Problems)
+	}
+	if v, ok := r.Values["IDV_REDIS_URL_REF"]; !ok || v != "" {
+		t.Errorf("IDV_REDIS_URL_REF unset: %q %v, want empty", v, ok)
+	}
+	if !has(r.Notes, "IDV_REDIS_URL_REF", "per instance") {
+		t.Errorf("notes do not say what an empty IDV_REDIS_URL_REF gives up: %v", r.Notes)
+	}
+
+	// The src hook runs after the framework resolved the file: an unset
+	// optional setting has already become "undefined", so it is refused.
+	r = check(p, envOf("IDV_CALLERS_REF", callers), false)
+	if !has(r.Problems, "IDV_REDIS_URL_REF is not set", "undefined", "export IDV_REDIS_URL_REF=") {
+		t.Errorf("hook with IDV_REDIS_URL_REF unset: %v", r.Problems)
+	}
+
+	// Required, in every mode.
+	for _, fill := range []bool{true, false} {
+		r = check(p, envOf(), fill)
+		if !has(r.Problems, "IDV_CALLERS_REF is not set") {
+			t.Errorf("fill=%v: no IDV_CALLERS_REF: %v", fill, r.Problems)
+		}
+		r = check(p, envOf("IDV_CALLERS_REF", ""), fill)
+		if !has(r.Problems, "IDV_CALLERS_REF is empty") {
+			t.Errorf("fill=%v: empty IDV_CALLERS_REF: %v", fill, r.Problems)
+		}
+	}
+
+	// Secret settings hold Tencent references only, and their values never
+	// appear in a message.
+	const plain = "AKIDplainSecretValue1234567890"
+	for _, c := range []struct{ val, want string }{
+		{plain, "not a secret reference"},
+		{"awsssm:/idv/callers", "cannot be resolved on Tencent SCF"},
+		{"tcssm:idverify-callers", "malformed reference"},
+		{"undefined", "the text \"undefined\""},
+	} {
+		r = check(p, envOf("IDV_CALLERS_REF", c.val), true)
+		if !has(r.Problems, "IDV_CALLERS_REF", c.want) {
+			t.Errorf("IDV_CALLERS_REF=%s: %v, want %q", c.val, r.Problems, c.want)
+		}
+		if has(r.Problems, plain) {
+			t.Errorf("a problem repeats the plain value: %v", r.Problems)
+		}
+	}
+
+	// Settings that go together.
+	r = check(p, envOf("IDV_CALLERS_REF", callers, "TENCENTCLOUD_SECRET_ID_REF", "tcssm:idverify-faceid?version=v1#SecretId"), true)
+	if !has(r.Problems, "TENCENTCLOUD_SECRET_ID_REF is set but TENCENTCLOUD_SECRET_KEY_REF is empty") {
+		t.Errorf("half a key pair: %v", r.Problems)
+	}
+}
+
+func TestRunDryRunAndHookRefusal(t *testing.T) {
+	t.Setenv("IDV_CALLERS_REF", "tcssm:idverify-callers?version=v1")
+	var out, errb bytes.Buffer
+	if code := run([]string{"--file", repoFile, "--dry-run"}, &out, &errb); code != 0 {
+		t.Fatalf("--dry-run: exit %d\n%s", code, errb.String())
+	}
+	for _, want := range []string{"Would deploy 47 functions", "id-card-verification", "handler face-adv", "trigger http",
+		"IDV_CALLERS_REF", "tcssm:idverify-callers?version=v1", "dist/scf/serverless"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--dry-run output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	// As the src hook, with an optional variable unset: refused, nothing built.
+	dir := t.TempDir()
+	b, _ := os.ReadFile(repoFile)
+	os.WriteFile(filepath.Join(dir, "serverless.yml"), b, 0o644)
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"--file", filepath.Join(dir, "serverless.yml"), "--hook"}, &out, &errb); code != 1 {
+		t.Fatalf("--hook with unset variables: exit %d, want 1\n%s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "IDV_REDIS_URL_REF is not set") || !strings.Contains(errb.String(), "nothing was built") {
+		t.Errorf("--hook refusal:\n%s", errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dist")); !os.IsNotExist(err) {
+		t.Errorf("the refused hook built something: %v", err)
+	}
+}
