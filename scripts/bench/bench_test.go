@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,14 +104,19 @@ func TestQuickRound(t *testing.T) {
 		}
 	}
 
-	var md bytes.Buffer
-	rep.writeMarkdown(&md)
-	var table bytes.Buffer
-	rep.writeTable(&table)
-	for _, s := range []string{md.String(), table.String()} {
-		for _, want := range []string{"hellotc3", "signproxy", "cold start", "×"} {
-			if !strings.Contains(s, want) {
-				t.Errorf("output lacks %q:\n%s", want, s)
+	// The saved report prints again as a table and as the README section.
+	saved := filepath.Join(t.TempDir(), "r.json")
+	if err := os.WriteFile(saved, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"", "--markdown"} {
+		var s bytes.Buffer
+		if err := realMain(context.Background(), append([]string{"--from", saved}, strings.Fields(format)...), &s, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"hellotc3", "signproxy", "cold start", "×", "targets met"} {
+			if !strings.Contains(s.String(), want) {
+				t.Errorf("%s output lacks %q:\n%s", format, want, s.String())
 			}
 		}
 	}

@@ -77,6 +77,7 @@ type options struct {
 	bodies      int    // concurrent large bodies
 	bodySize    int    // bytes per large body
 	keep        string // keep the binaries in this directory
+	from        string // print this saved --json report instead of measuring
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -93,6 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.bodies, "bodies", 8, "concurrent large LivenessCompare bodies")
 	fs.IntVar(&o.bodySize, "body-size", 6_000_000, "bytes per large body")
 	fs.StringVar(&o.keep, "keep", "", "build into this directory and keep it (default: a temporary one, removed)")
+	fs.StringVar(&o.from, "from", "", "print the report saved by an earlier --json run instead of measuring (as a table, or with --markdown)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./scripts/bench [--rounds N] [--quick] [--json | --markdown]")
 		fs.PrintDefaults()
@@ -142,6 +144,13 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
+	if o.from != "" {
+		rep, err := readReport(o.from)
+		if err != nil {
+			return err
+		}
+		return rep.write(o, stdout)
+	}
 
 	root, err := moduleRoot()
 	if err != nil {
@@ -168,16 +177,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	m.LoadEnd = loadAvg()
-	rep := newReport(o, m, bins, r)
-	switch {
-	case o.json:
-		return rep.writeJSON(stdout)
-	case o.markdown:
-		rep.writeMarkdown(stdout)
-	default:
-		rep.writeTable(stdout)
-	}
-	return nil
+	return newReport(o, m, bins, r).write(o, stdout)
 }
 
 // machine describes where the figures come from.

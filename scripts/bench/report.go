@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -31,14 +32,13 @@ type row struct {
 }
 
 type report struct {
-	Machine  machine       `json:"machine"`
-	Rounds   int           `json:"rounds"`
-	Options  reportOptions `json:"options"`
-	Rows     []row         `json:"rows"`
-	Built    builtInfo     `json:"built"`
-	Warm     warmInfo      `json:"warm"`
-	AllMet   bool          `json:"allMet"`
-	Duration string        `json:"-"`
+	Machine machine       `json:"machine"`
+	Rounds  int           `json:"rounds"`
+	Options reportOptions `json:"options"`
+	Rows    []row         `json:"rows"`
+	Built   builtInfo     `json:"built"`
+	Warm    warmInfo      `json:"warm"`
+	AllMet  bool          `json:"allMet"`
 }
 
 type reportOptions struct {
@@ -236,6 +236,35 @@ func (rep *report) summary() string {
 		rep.Warm.LogBytesPerRequest)
 }
 
+// write prints the report in the format the options ask for.
+func (rep *report) write(o *options, w io.Writer) error {
+	switch {
+	case o.json:
+		return rep.writeJSON(w)
+	case o.markdown:
+		rep.writeMarkdown(w)
+	default:
+		rep.writeTable(w)
+	}
+	return nil
+}
+
+// readReport reads a report saved with --json.
+func readReport(path string) (*report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if len(rep.Rows) == 0 {
+		return nil, fmt.Errorf("%s: not a report of go run ./scripts/bench --json", path)
+	}
+	return &rep, nil
+}
+
 func (rep *report) writeJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -275,5 +304,6 @@ Lambda binary (`+"`-tags %s -trimpath -ldflags '%s'`"+`, CGO off). Every call go
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, rep.summary())
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Regenerate with `go run ./scripts/bench --markdown` (`--rounds N` for more samples, `--json` for the raw figures).")
+	fmt.Fprintln(w, "Regenerate with `go run ./scripts/bench --markdown` (`--rounds N` for more samples; `--json > r.json` keeps the "+
+		"raw figures and `--from r.json --markdown` prints this section from them).")
 }
