@@ -1,16 +1,43 @@
 #!/usr/bin/env bash
 # Runs every check a change must pass: formatting, vet, generated files
 # current, the whole test suite with the race detector (unit tests, the fake
-# providers, and black-box tests that build and drive the real binaries), and
-# a short fuzzing pass over every decoder and validator.
+# providers and clouds, and black-box tests that build and drive the real
+# binaries), and a short fuzzing pass over every decoder and validator.
 #
-#   scripts/test.sh            # everything (a few minutes on 2 cores)
-#   FUZZTIME=0 scripts/test.sh # skip the fuzzing pass
+#   scripts/test.sh              everything, as CI runs it (about 6-9 minutes on 2 cores)
+#   scripts/test.sh --quick      the inner loop: gofmt, vet, generated files, go test -short
+#                                (no race detector, no real-binary or npm tests, no fuzzing)
+#   scripts/test.sh --help       this text
+#   FUZZTIME=0 scripts/test.sh   everything but the fuzzing pass
+#   FUZZTIME=10s scripts/test.sh longer fuzzing (default 5s a target)
+#
+# Each step prints when it started (seconds since the run began) and how
+# long it took, so a slow step shows itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 
-step() { printf '\n==> %s\n' "$*"; }
+quick=0
+case "${1:-}" in
+  -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --quick) quick=1 ;;
+  "") ;;
+  *) echo "test.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+esac
+
+started=$SECONDS
+step_name="" step_started=0
+finish_step() {
+  if [ -n "$step_name" ]; then
+    printf '    (%s: %ds)\n' "$step_name" $((SECONDS - step_started))
+  fi
+}
+step() {
+  finish_step
+  step_name=$1 step_started=$SECONDS
+  printf '\n==> [+%ds] %s\n' $((SECONDS - started)) "$*"
+}
+trap 'rc=$?; finish_step; if [ $rc -ne 0 ]; then printf "\n==> FAILED after %ds in: %s\n" $((SECONDS - started)) "$step_name"; fi' EXIT
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -23,6 +50,14 @@ go vet ./...
 
 step "generated files are current"
 go run ./scripts/gen -check
+
+if [ "$quick" = 1 ]; then
+  step "go test -short (all packages; quick mode)"
+  go test -short -count=1 -timeout 10m ./...
+  step "quick checks passed in $((SECONDS - started))s (the full suite: scripts/test.sh)"
+  step_name=""
+  exit 0
+fi
 
 step "go test -race (all packages)"
 go test -race -count=1 -timeout 20m ./...
@@ -66,4 +101,5 @@ if [ "$FUZZTIME" != "0" ]; then
   done
 fi
 
-step "all checks passed"
+step "all checks passed in $((SECONDS - started))s"
+step_name=""

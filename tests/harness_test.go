@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -26,6 +27,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// The black-box tests build and drive real binaries (and npm
+		// packages): scripts/test.sh runs them; --quick (-short) does not.
+		fmt.Println("skipped in -short mode: black-box tests of the real binaries")
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "idv-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
