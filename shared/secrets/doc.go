@@ -28,7 +28,7 @@
 // # Backends and build tags
 //
 // The core package has no cloud SDK in it. Backends live in awsbackend
-// (aws-sdk-go-v2) and tcbackend (tencentcloud-sdk-go common) and register
+// (SigV4-signed AWS JSON requests) and tcbackend (tencentcloud-sdk-go common) and register
 // themselves; package backends links both unless the binary is built with
 // -tags idv_no_aws (SCF builds) or -tags idv_no_tencent (Lambda builds). A
 // reference whose backend is not linked fails closed, naming the tag.

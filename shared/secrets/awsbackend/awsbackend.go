@@ -1,10 +1,17 @@
-// Package awsbackend resolves awskms:, awssm: and awsssm: references with
-// aws-sdk-go-v2 (KMS Decrypt, Secrets Manager GetSecretValue, SSM
-// GetParameter WithDecryption) and encrypts values for the operator command.
+// Package awsbackend resolves awskms:, awssm: and awsssm: references (KMS
+// Decrypt, Secrets Manager GetSecretValue, SSM GetParameter WithDecryption)
+// and encrypts values for the operator command (KMS Encrypt).
 //
-// Credentials come from the SDK's default chain: on Lambda that is the
-// role's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN and
-// AWS_REGION. Endpoints can be overridden for tests and VPC endpoints with
+// Each is one SigV4-signed AWS JSON 1.1 request (awsjson.go), signed with
+// aws-sdk-go-v2's v4 signer: the SDK's generated service clients are not
+// linked, so a function that can read AWS secrets stays small and starts
+// fast.
+//
+// Credentials: in the Lambda build (-tags idv_lambda) the role's
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN and
+// AWS_REGION, which Lambda sets; elsewhere the SDK's default chain (shared
+// files, SSO, IMDS...), for operators' machines and local servers.
+// Endpoints can be overridden for tests and VPC endpoints with
 // IDV_AWS_ENDPOINT (all three services), or with the SDK's own
 // AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_KMS / _SECRETS_MANAGER / _SSM.
 //
@@ -16,16 +23,13 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net/http"
+	"os"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/smithy-go"
 
 	"github.com/idverify/idverify/shared/secrets"
 )
@@ -37,135 +41,105 @@ func init() {
 	secrets.Register("aws", []string{secrets.AWSKMS, secrets.AWSSM, secrets.AWSSSM}, New)
 }
 
-// Backend talks to the three AWS services. Clients are made per region on
-// first use and reused, so a warm function keeps its connections.
+// awsConfig is what a backend needs from the platform: the default region,
+// an endpoint from the shared config (if any), and credentials to sign with.
+type awsConfig struct {
+	Region       string
+	BaseEndpoint string
+	Credentials  func(context.Context) (aws.Credentials, error)
+}
+
+// Backend talks to the three AWS services over one HTTP client, so a warm
+// function keeps its connections.
 type Backend struct {
 	getenv func(string) string
+	signer *v4.Signer
+	client *http.Client
 
-	cfgOnce sync.Once
-	cfg     aws.Config
-	cfgErr  error
-
-	mu  sync.Mutex
-	kms map[string]*kms.Client
-	sm  map[string]*secretsmanager.Client
-	ssm map[string]*ssm.Client
+	cfgOnce      sync.Once
+	cfg          awsConfig
+	cfgErr       error
+	baseEndpoint string
 }
 
 // New returns a backend configured through getenv. It does no I/O.
 func New(getenv func(string) string) (secrets.Backend, error) {
-	return &Backend{getenv: getenv, kms: map[string]*kms.Client{}, sm: map[string]*secretsmanager.Client{}, ssm: map[string]*ssm.Client{}}, nil
+	return &Backend{getenv: getenv, signer: v4.NewSigner(), client: &http.Client{}}, nil
 }
 
-func (b *Backend) config(ctx context.Context) (aws.Config, error) {
+// env reads a platform variable: getenv's value, else the process's (as
+// the SDK would).
+func (b *Backend) env(k string) string {
+	if v := b.getenv(k); v != "" {
+		return v
+	}
+	return os.Getenv(k)
+}
+
+func (b *Backend) config(ctx context.Context) (awsConfig, error) {
 	b.cfgOnce.Do(func() {
 		region := firstNonEmpty(b.getenv("AWS_REGION"), b.getenv("AWS_DEFAULT_REGION"))
-		b.cfg, b.cfgErr = loadConfig(ctx, b.getenv, region)
+		b.cfg, b.cfgErr = loadConfig(ctx, b.env, region)
+		b.baseEndpoint = strings.TrimSpace(b.cfg.BaseEndpoint)
 	})
 	if b.cfgErr != nil {
+		var se *secrets.Error
+		if errors.As(b.cfgErr, &se) {
+			return awsConfig{}, se
+		}
 		// Never the cause's text: a malformed shared config file could be quoted.
-		return aws.Config{}, secrets.Fail(secrets.Misconfigured, "", "cannot load the AWS configuration (shared config files, environment)").WithCause(b.cfgErr)
+		return awsConfig{}, secrets.Fail(secrets.Misconfigured, "", "cannot load the AWS configuration (shared config files, environment)").WithCause(b.cfgErr)
 	}
 	return b.cfg, nil
 }
 
 // region picks the reference's region, else the platform's.
-func (b *Backend) region(ctx context.Context, ref string) (aws.Config, string, error) {
+func (b *Backend) region(ctx context.Context, ref string) (string, error) {
 	cfg, err := b.config(ctx)
 	if err != nil {
-		return cfg, "", err
+		return "", err
 	}
 	r := firstNonEmpty(ref, cfg.Region)
 	if r == "" {
-		return cfg, "", secrets.Fail(secrets.Misconfigured, "", "no AWS region: set AWS_REGION (Lambda sets it) or add ?region= to the reference")
+		return "", secrets.Fail(secrets.Misconfigured, "", "no AWS region: set AWS_REGION (Lambda sets it) or add ?region= to the reference")
 	}
-	return cfg, r, nil
+	return r, nil
 }
 
-// endpoint is IDV_AWS_ENDPOINT, else (in the Lambda build, which does not
-// link the SDK's config loader) the SDK's AWS_ENDPOINT_URL_<SERVICE> and
-// AWS_ENDPOINT_URL.
-func (b *Backend) endpoint(service string) *string {
-	if ep := strings.TrimSpace(b.getenv(EndpointEnv)); ep != "" {
-		return &ep
-	}
-	return sdkEndpoint(b.getenv, service)
-}
-
-func (b *Backend) kmsClient(ctx context.Context, region string) (*kms.Client, error) {
-	cfg, r, err := b.region(ctx, region)
+// creds are the credentials to sign the next request with.
+func (b *Backend) creds(ctx context.Context) (aws.Credentials, error) {
+	cfg, err := b.config(ctx)
 	if err != nil {
-		return nil, err
+		return aws.Credentials{}, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c := b.kms[r]
-	if c == nil {
-		c = kms.NewFromConfig(cfg, func(o *kms.Options) {
-			o.Region = r
-			if ep := b.endpoint("KMS"); ep != nil {
-				o.BaseEndpoint = ep
-			}
-		})
-		b.kms[r] = c
+	if cfg.Credentials == nil {
+		return aws.Credentials{}, errors.New("no credential provider")
 	}
-	return c, nil
-}
-
-func (b *Backend) smClient(ctx context.Context, region string) (*secretsmanager.Client, error) {
-	cfg, r, err := b.region(ctx, region)
-	if err != nil {
-		return nil, err
+	c, err := cfg.Credentials(ctx)
+	if err == nil && (c.AccessKeyID == "" || c.SecretAccessKey == "") {
+		err = errors.New("empty credentials")
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c := b.sm[r]
-	if c == nil {
-		c = secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-			o.Region = r
-			if ep := b.endpoint("SECRETS_MANAGER"); ep != nil {
-				o.BaseEndpoint = ep
-			}
-		})
-		b.sm[r] = c
-	}
-	return c, nil
-}
-
-func (b *Backend) ssmClient(ctx context.Context, region string) (*ssm.Client, error) {
-	cfg, r, err := b.region(ctx, region)
-	if err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c := b.ssm[r]
-	if c == nil {
-		c = ssm.NewFromConfig(cfg, func(o *ssm.Options) {
-			o.Region = r
-			if ep := b.endpoint("SSM"); ep != nil {
-				o.BaseEndpoint = ep
-			}
-		})
-		b.ssm[r] = c
-	}
-	return c, nil
+	return c, err
 }
 
 // Fetch implements secrets.Backend.
 func (b *Backend) Fetch(ctx context.Context, ref secrets.Ref) ([]byte, error) {
+	region, err := b.region(ctx, ref.Region)
+	if err != nil {
+		return nil, err
+	}
 	switch ref.Scheme {
 	case secrets.AWSKMS:
 		blob, err := ref.Ciphertext()
 		if err != nil {
 			return nil, err
 		}
-		c, err := b.kmsClient(ctx, ref.Region)
-		if err != nil {
-			return nil, err
-		}
-		out, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob, EncryptionContext: ref.Context})
-		if err != nil {
+		in := struct {
+			CiphertextBlob    []byte
+			EncryptionContext map[string]string `json:",omitempty"`
+		}{blob, ref.Context}
+		var out struct{ Plaintext []byte }
+		if err := b.call(ctx, svcKMS, region, "Decrypt", in, &out); err != nil {
 			return nil, classify(err, "KMS Decrypt")
 		}
 		if len(out.Plaintext) == 0 {
@@ -174,19 +148,16 @@ func (b *Backend) Fetch(ctx context.Context, ref secrets.Ref) ([]byte, error) {
 		return out.Plaintext, nil
 
 	case secrets.AWSSM:
-		c, err := b.smClient(ctx, ref.Region)
-		if err != nil {
-			return nil, err
+		in := struct {
+			SecretId     string
+			VersionId    string `json:",omitempty"`
+			VersionStage string `json:",omitempty"`
+		}{ref.Target, ref.Version, ref.Stage}
+		var out struct {
+			SecretString *string
+			SecretBinary []byte
 		}
-		in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(ref.Target)}
-		if ref.Version != "" {
-			in.VersionId = aws.String(ref.Version)
-		}
-		if ref.Stage != "" {
-			in.VersionStage = aws.String(ref.Stage)
-		}
-		out, err := c.GetSecretValue(ctx, in)
-		if err != nil {
+		if err := b.call(ctx, svcSM, region, "GetSecretValue", in, &out); err != nil {
 			return nil, classify(err, "Secrets Manager GetSecretValue")
 		}
 		if out.SecretString != nil {
@@ -198,12 +169,14 @@ func (b *Backend) Fetch(ctx context.Context, ref secrets.Ref) ([]byte, error) {
 		return nil, secrets.Fail(secrets.NotFound, "", "the secret version has neither SecretString nor SecretBinary")
 
 	case secrets.AWSSSM:
-		c, err := b.ssmClient(ctx, ref.Region)
-		if err != nil {
-			return nil, err
+		in := struct {
+			Name           string
+			WithDecryption bool
+		}{ref.Target, true}
+		var out struct {
+			Parameter *struct{ Value *string }
 		}
-		out, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(ref.Target), WithDecryption: aws.Bool(true)})
-		if err != nil {
+		if err := b.call(ctx, svcSSM, region, "GetParameter", in, &out); err != nil {
 			return nil, classify(err, "SSM GetParameter")
 		}
 		if out.Parameter == nil || out.Parameter.Value == nil {
@@ -216,12 +189,17 @@ func (b *Backend) Fetch(ctx context.Context, ref secrets.Ref) ([]byte, error) {
 
 // Encrypt implements secrets.Encrypter with KMS Encrypt.
 func (b *Backend) Encrypt(ctx context.Context, req secrets.EncryptRequest) (secrets.Ref, error) {
-	c, err := b.kmsClient(ctx, req.Region)
+	region, err := b.region(ctx, req.Region)
 	if err != nil {
 		return secrets.Ref{}, err
 	}
-	out, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(req.KeyID), Plaintext: req.Plaintext, EncryptionContext: req.Context})
-	if err != nil {
+	in := struct {
+		KeyId             string
+		Plaintext         []byte
+		EncryptionContext map[string]string `json:",omitempty"`
+	}{req.KeyID, req.Plaintext, req.Context}
+	var out struct{ CiphertextBlob []byte }
+	if err := b.call(ctx, svcKMS, region, "Encrypt", in, &out); err != nil {
 		return secrets.Ref{}, classify(err, "KMS Encrypt")
 	}
 	// The reference records the region that holds the key: a ciphertext can
@@ -229,7 +207,7 @@ func (b *Backend) Encrypt(ctx context.Context, req secrets.EncryptRequest) (secr
 	return secrets.Ref{
 		Scheme:  secrets.AWSKMS,
 		Target:  base64.StdEncoding.EncodeToString(out.CiphertextBlob),
-		Region:  c.Options().Region,
+		Region:  region,
 		Context: req.Context,
 	}, nil
 }
@@ -238,23 +216,20 @@ func (b *Backend) Encrypt(ctx context.Context, req secrets.EncryptRequest) (secr
 // are kept in the text: AWS messages are harmless today, but a policy that
 // never prints upstream text cannot be broken by tomorrow's message.
 func classify(err error, op string) error {
-	e := &secrets.Error{Class: secrets.Unavailable, Err: err, Detail: op + " failed"}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		e.RequestID = re.ServiceRequestID()
+	var se *secrets.Error
+	if errors.As(err, &se) {
+		return se
 	}
-	var se *v4.SigningError
-	var mr *aws.MissingRegionError
-	var ae smithy.APIError
+	e := &secrets.Error{Class: secrets.Unavailable, Err: err, Detail: op + " failed"}
+	var ae *apiError
+	var ce *credentialError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		e.Class, e.Detail = secrets.Timeout, op+": no answer in time"
-	case errors.As(err, &se):
+	case errors.As(err, &ce):
 		e.Class, e.Detail = secrets.Misconfigured, op+": no usable AWS credentials (the function role, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
-	case errors.As(err, &mr):
-		e.Class, e.Detail = secrets.Misconfigured, op+": no AWS region"
 	case errors.As(err, &ae):
-		e.Code = ae.ErrorCode()
+		e.Code, e.RequestID = ae.Code, ae.RequestID
 		e.Class, e.Detail = codeClass(e.Code, op)
 	}
 	return e
@@ -265,7 +240,8 @@ func codeClass(code, op string) (secrets.Class, string) {
 	case "NotFoundException", "ResourceNotFoundException", "ParameterNotFound", "ParameterVersionNotFound":
 		return secrets.NotFound, op + ": no such key, secret, parameter or version"
 	case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignature",
-		"ExpiredTokenException", "InvalidClientTokenId", "KMSAccessDeniedException", "DecryptionFailure":
+		"ExpiredTokenException", "InvalidClientTokenId", "KMSAccessDeniedException", "DecryptionFailure",
+		"MissingAuthenticationTokenException":
 		return secrets.AccessDenied, op + ": refused; the role needs permission on this resource (and kms:Decrypt on its key)"
 	case "DisabledException", "KMSDisabledException", "KMSInvalidStateException", "KeyUnavailableException":
 		return secrets.AccessDenied, op + ": the KMS key is disabled or unavailable"
@@ -273,7 +249,7 @@ func codeClass(code, op string) (secrets.Class, string) {
 		return secrets.Malformed, op + ": KMS rejected the ciphertext (corrupt, another key's, or a different encryption context)"
 	case "InvalidRequestException":
 		return secrets.NotFound, op + ": the secret cannot be read (scheduled for deletion or has no such version)"
-	case "ValidationException", "InvalidParameterException", "InvalidKeyId", "InvalidKeyUsageException":
+	case "ValidationException", "InvalidParameterException", "InvalidKeyId", "InvalidKeyUsageException", "SerializationException":
 		return secrets.Malformed, op + ": the request was rejected as invalid"
 	case "ThrottlingException", "LimitExceededException", "TooManyRequestsException", "RequestLimitExceeded":
 		return secrets.Unavailable, op + ": throttled"
