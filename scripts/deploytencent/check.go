@@ -37,6 +37,7 @@ type checkResult struct {
 	Values   map[string]string // every variable, "" for one left empty
 	Problems []string          // each stops the deploy
 	Notes    []string          // what the deploy leaves off
+	Unset    map[string]bool   // optional variables not set at all, deployed empty
 }
 
 // check applies the rules to the variables p uses. lookup reports whether
@@ -45,7 +46,7 @@ type checkResult struct {
 // after the framework resolved the file) an unset variable is a problem,
 // because the function would receive the text "undefined".
 func check(p *plan, lookup func(string) (string, bool), fill bool) checkResult {
-	r := checkResult{Values: map[string]string{}}
+	r := checkResult{Values: map[string]string{}, Unset: map[string]bool{}}
 	for _, v := range p.varNames() {
 		val, set := lookup(v)
 		val = strings.TrimSpace(val)
@@ -58,6 +59,8 @@ func check(p *plan, lookup func(string) (string, bool), fill bool) checkResult {
 				"%s is not set: scf deploy would give %s the text \"undefined\" (the framework's resolver turns an unset ${env:%s} into it); set it, set it empty to leave the setting off (export %s=), or deploy with scripts/deploy-tencent, which does that for you",
 				v, p.usedBy(v), v, v))
 			continue
+		case !set:
+			r.Unset[v] = true
 		case val == "undefined":
 			r.Problems = append(r.Problems, fmt.Sprintf("%s is the text \"undefined\": set it to a value or to the empty string", v))
 			continue

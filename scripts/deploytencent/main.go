@@ -55,7 +55,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "deploy-tencent:", err)
 		return 2
 	}
-	res := check(p, os.LookupEnv, !*hook)
+	lookup, err := dotenvLookup(filepath.Join(filepath.Dir(*file), ".env"))
+	if err != nil {
+		fmt.Fprintln(stderr, "deploy-tencent: .env:", err)
+		return 2
+	}
+	res := check(p, lookup, !*hook)
 	if len(res.Problems) > 0 {
 		fmt.Fprintf(stderr, "deploy-tencent: %s cannot be deployed as the environment stands; nothing was built, uploaded or created:\n", *file)
 		for _, pr := range res.Problems {
@@ -79,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	env := os.Environ()
 	for _, v := range p.varNames() {
-		if _, set := os.LookupEnv(v); !set {
+		if res.Unset[v] {
 			env = append(env, v+"=") // left empty, never "undefined"
 			fmt.Fprintf(stderr, "note: %s is unset: deployed empty\n", v)
 		}
@@ -187,6 +192,8 @@ func printPlan(w io.Writer, p *plan, res checkResult) {
 	for _, v := range p.varNames() {
 		val := res.Values[v]
 		switch {
+		case res.Unset[v]:
+			val = "(unset: deployed empty)"
 		case val == "":
 			val = "(empty)"
 		case len(val) > 48:

@@ -158,3 +158,27 @@ func TestRunDryRunAndHookRefusal(t *testing.T) {
 		t.Errorf("the refused hook built something: %v", err)
 	}
 }
+
+// TestDotenvBesideTheFile: references kept in .env (as serverless.yml's
+// header suggests, and as the scf CLI loads them) count as set; the
+// process environment wins over the file.
+func TestDotenvBesideTheFile(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := os.ReadFile(repoFile)
+	yml := filepath.Join(dir, "serverless.yml")
+	os.WriteFile(yml, b, 0o644)
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("# refs\nIDV_CALLERS_REF='tcssm:from-file?version=v1'\nexport IDV_REDIS_URL_REF=\"tcssm:redis?version=v2\"\n"), 0o600)
+	var out, errb bytes.Buffer
+	if code := run([]string{"--file", yml, "--dry-run"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "tcssm:from-file?version=v1") || !strings.Contains(out.String(), "tcssm:redis?version=v2") {
+		t.Errorf(".env values not used:\n%s", out.String())
+	}
+	t.Setenv("IDV_CALLERS_REF", "tcssm:from-env?version=v1")
+	out.Reset()
+	run([]string{"--file", yml, "--dry-run"}, &out, &errb)
+	if !strings.Contains(out.String(), "tcssm:from-env?version=v1") {
+		t.Errorf("the environment does not win over .env:\n%s", out.String())
+	}
+}
