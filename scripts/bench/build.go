@@ -143,14 +143,14 @@ func buildAll(ctx context.Context, root, dir string, logf func(string, ...any)) 
 			return nil, err
 		}
 		b.ServerIDC, b.ServerLC = bin("scf_amd64", "id-card-verification"), bin("scf_amd64", "liveness-compare")
-		b.ServerNote = "SCF amd64 build (the Web function binary), run as a local server"
+		b.ServerNote = "the SCF amd64 build (the Web function's binary) run as a local server"
 	} else {
 		logf("building liveness-compare for lambda arm64 with scripts/build.sh ...")
 		if err := buildScript(ctx, root, dist, "--platform", "lambda", "--arch", "arm64", "liveness-compare"); err != nil {
 			return nil, err
 		}
 		b.ServerIDC, b.ServerLC = b.LambdaArm64, bin("lambda_arm64", "liveness-compare")
-		b.ServerNote = "Lambda arm64 build run as a local server (SCF builds are amd64 only)"
+		b.ServerNote = "the Lambda arm64 build run as a local server (SCF builds are amd64 only)"
 	}
 
 	ldflags, err := scriptLdflags(root)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // row is one line of the table: a figure of idverify's, its peer's, and
@@ -228,11 +229,15 @@ func (rep *report) summary() string {
 			}
 		}
 	}
-	return fmt.Sprintf("%d of %d targets met. Medians of %d interleaved round(s) (%d cold starts a side per round, %.0fs of load a side per round; "+
-		"ranges in parentheses) on %d cores (%s), %s, %s, load average %s at the start and %s at the end; commit %s. "+
+	commit := ""
+	if m.Commit != "" && m.Commit != "unknown" {
+		commit = ", commit " + m.Commit
+	}
+	return fmt.Sprintf("%d of %d targets met. Medians of %d interleaved round(s) (%d cold starts a side per round, %.0f s of load a side "+
+		"per round; ranges in parentheses) on %d cores (%s), %s, %s, load average %s at the start and %s at the end%s. "+
 		"Warm: %d + %d requests answered, %d + %d errors; idverify wrote %.0f bytes of log per request.",
 		met, total, rep.Rounds, rep.Options.ColdPerRound, rep.Options.WarmSeconds, m.Cores, m.CPU, m.GoVersion, m.Kernel,
-		m.LoadStart, m.LoadEnd, m.Commit, rep.Warm.Requests[0], rep.Warm.Requests[1], rep.Warm.Errors[0], rep.Warm.Errors[1],
+		m.LoadStart, m.LoadEnd, commit, rep.Warm.Requests[0], rep.Warm.Requests[1], rep.Warm.Errors[0], rep.Warm.Errors[1],
 		rep.Warm.LogBytesPerRequest)
 }
 
@@ -273,37 +278,67 @@ func (rep *report) writeJSON(w io.Writer) error {
 
 // writeMarkdown prints the README's performance section.
 func (rep *report) writeMarkdown(w io.Writer) {
-	s := rep.Built.Settings
-	fmt.Fprintf(w, `## Performance: against the minimal Go program
-
-`+"`go run ./scripts/bench`"+` measures the functions side by side with the smallest Go programs doing the same
-work, in one run with interleaved rounds (idverify, peer, peer, idverify...) so the machine's load falls on both,
-and prints each median as a ratio to its peer. The peers live in `+"`scripts/bench/peers`"+`: **hellotc3**
-(aws-lambda-go and one tencentcloud-sdk-go CommonClient IdCardVerification call per invocation, no caller auth,
-no checks, no logs) and **signproxy** (an `+"`httputil.ReverseProxy`"+` that signs TC3 and forwards the same body).
-The project's binaries are built by `+"`scripts/build.sh`"+` itself; the peers with the settings recorded in the
-Lambda binary (`+"`-tags %s -trimpath -ldflags '%s'`"+`, CGO off). Every call goes to a fake FaceID
-(`+"`tests/fakes/faceid`"+`) that verifies the TC3 signature, so every figure includes one real signed call.
-
-- **Binary**: `+"`functions/id-card-verification`"+` for Lambda (what `+"`template.yaml`"+` deploys) vs hellotc3.
-- **Cold start**: exec of the Lambda binary under a Lambda Runtime API emulator until its POST of the response to
-  one API Gateway HTTP API (payload 2.0) event carrying a caller key; **peak RSS** is that process's high-water
-  mark (wait4's maxrss).
-- **Warm**: %s, live, request logs on (info, drained
-  through a pipe), vs signproxy; %d concurrent keep-alive clients for %.0f s a side a round; CPU is the server's
-  utime+stime over the answered requests.
-- **Large bodies**: a fresh `+"`liveness-compare`"+` server (and a fresh signproxy) answering %d concurrent valid
-  LivenessCompare requests of %.0f MB (random base64 image and video); peak RSS of the server.
-
-`, s.Tags, s.Ldflags, rep.Built.Servers, rep.Options.Concurrency, rep.Options.WarmSeconds, rep.Options.Bodies, float64(rep.Options.BodyBytes)/1e6)
+	s, o := rep.Built.Settings, rep.Options
+	para := func(indent string, text string) { fmt.Fprintln(w, wrap(text, indent, 115)) }
+	fmt.Fprintln(w, "## Performance: against the minimal Go program")
+	fmt.Fprintln(w)
+	para("", "`go run ./scripts/bench` measures the functions side by side with the smallest Go programs doing the same "+
+		"work, in one run with interleaved rounds (idverify, peer, then peer, idverify...) so the machine's load falls on "+
+		"both, and prints each median as a ratio to its peer. The peers live in `scripts/bench/peers`: **hellotc3** "+
+		"(aws-lambda-go and one tencentcloud-sdk-go CommonClient IdCardVerification call per invocation; no caller auth, "+
+		"no checks, no logs) and **signproxy** (an `httputil.ReverseProxy` that signs TC3 and forwards the same body). "+
+		"The project's binaries are built by `scripts/build.sh` itself, the peers with the same settings: tags, "+
+		"`-trimpath`, CGO and GOARCH/GOAMD64/GOARM64 read from the Lambda binary's build info, the linker flags from "+
+		"`scripts/build.sh` (checked on the ELF: symbol table, DWARF, build ID). For Lambda that is "+
+		fmt.Sprintf("`-tags %s -trimpath -ldflags '%s'`. ", s.Tags, s.Ldflags)+
+		"Every call goes to a fake FaceID (`tests/fakes/faceid`) that verifies the TC3 signature, so every figure "+
+		"includes one real signed call.")
+	fmt.Fprintln(w)
+	for _, item := range []string{
+		"**Binary**: `functions/id-card-verification` built for Lambda (what `template.yaml` deploys) vs hellotc3.",
+		"**Cold start**: from exec of the Lambda binary under a Lambda Runtime API emulator to its POST of the response " +
+			"to one API Gateway HTTP API (payload 2.0) event carrying a caller key; **peak RSS** is that process's " +
+			"high-water mark (VmHWM) after answering.",
+		fmt.Sprintf("**Warm**: `functions/id-card-verification`, %s, live, request logs on (info, drained through a "+
+			"pipe), vs signproxy; %d concurrent keep-alive clients for %.0f s a side a round; CPU is the server's "+
+			"utime+stime over the requests it answered.", rep.Built.Servers, o.Concurrency, o.WarmSeconds),
+		fmt.Sprintf("**Large bodies**: a fresh `functions/liveness-compare` server of the same build (and a fresh "+
+			"signproxy) answering %d concurrent valid LivenessCompare requests of %.0f MB (random base64 image and "+
+			"video); peak RSS of the server.", o.Bodies, float64(o.BodyBytes)/1e6),
+	} {
+		fmt.Fprintln(w, wrap("- "+item, "  ", 115))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| "+strings.Join(header[:5], " | ")+" | |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, x := range rep.Rows {
 		fmt.Fprintln(w, "| "+strings.Join(x.cells(), " | ")+" |")
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, rep.summary())
+	para("", rep.summary())
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Regenerate with `go run ./scripts/bench --markdown` (`--rounds N` for more samples; `--json > r.json` keeps the "+
-		"raw figures and `--from r.json --markdown` prints this section from them).")
+	para("", "Regenerate with `go run ./scripts/bench --markdown` (`--rounds N` for more samples; `--json > r.json` keeps "+
+		"the raw figures and `--from r.json --markdown` prints this section from them).")
+}
+
+// wrap breaks text into lines of at most width runes at spaces; lines after
+// the first start with indent.
+func wrap(text, indent string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(text) {
+		n := utf8.RuneCountInString(word)
+		switch {
+		case i == 0:
+		case line+1+n > width:
+			b.WriteString("\n" + indent)
+			line = utf8.RuneCountInString(indent)
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(word)
+		line += n
+	}
+	return b.String()
 }
