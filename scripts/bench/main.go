@@ -22,7 +22,7 @@
 //     signproxy (an httputil.ReverseProxy that signs TC3).
 //
 // What is measured, each round running idverify and its peer alternately
-// (the first of the pair alternates by round), against a fake FaceID in
+// (each pair alternates which side goes first), against a fake FaceID in
 // this process that verifies every TC3 signature (tests/fakes/faceid):
 //
 //   - cold start: exec of the host-arch Lambda binary under a Lambda Runtime

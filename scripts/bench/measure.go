@@ -98,9 +98,12 @@ func measure(ctx context.Context, o *options, bins *binaries, logf func(string, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		idvFirst := round%2 == 0 // ABBA: neither side always goes first
+		// Pairs alternate which side goes first (AB, BA, AB...), so
+		// neither side always runs on the machine the other just warmed.
+		turn := round
 		pair := func(f func(idv bool) error) error {
-			for _, idv := range []bool{idvFirst, !idvFirst} {
+			turn++
+			for _, idv := range []bool{turn%2 == 1, turn%2 == 0} {
 				if err := f(idv); err != nil {
 					return err
 				}
