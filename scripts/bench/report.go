@@ -30,6 +30,12 @@ type row struct {
 	IDVRange  [2]float64 `json:"idverifyRange"`
 	PeerRange [2]float64 `json:"peerRange"`
 	Samples   int        `json:"samples"`
+	// The samples in the order they were taken; the i-th of each side
+	// ran next to each other, and PairedRatio is the median of their
+	// ratios (less sensitive to the machine's load drifting over a run).
+	IDVSamples  []float64 `json:"idverifySamples"`
+	PeerSamples []float64 `json:"peerSamples"`
+	PairedRatio float64   `json:"pairedRatio"`
 }
 
 type report struct {
@@ -74,7 +80,14 @@ func newReport(o *options, m machine, b *binaries, r *results) *report {
 	add := func(what, unit, peer string, idv, pr []float64, target float64, atLeast bool) {
 		x := row{What: what, Unit: unit, PeerName: peer, Target: target, AtLeast: atLeast,
 			IDV: median(idv), Peer: median(pr), Samples: min(len(idv), len(pr)),
-			IDVRange: span(idv), PeerRange: span(pr)}
+			IDVRange: span(idv), PeerRange: span(pr), IDVSamples: idv, PeerSamples: pr}
+		var ratios []float64
+		for i := range x.Samples {
+			if pr[i] != 0 {
+				ratios = append(ratios, idv[i]/pr[i])
+			}
+		}
+		x.PairedRatio = median(ratios)
 		if x.Peer != 0 {
 			x.Ratio = x.IDV / x.Peer
 		}
