@@ -187,6 +187,16 @@ func cell(v float64, r [2]float64, n int, unit string) string {
 	return fmt.Sprintf("%s (%s–%s)", value(v, unit), strings.Fields(lo)[0], strings.Fields(hi)[0])
 }
 
+// ratio is the ratio of the medians, and the median of the paired ratios
+// when that differs (the machine's load drifted during the run).
+func (x row) ratio() string {
+	r := fmt.Sprintf("%.2f×", x.Ratio)
+	if x.Samples > 1 && x.PairedRatio != 0 && fmt.Sprintf("%.2f", x.PairedRatio) != fmt.Sprintf("%.2f", x.Ratio) {
+		r += fmt.Sprintf(" (paired %.2f×)", x.PairedRatio)
+	}
+	return r
+}
+
 func (x row) target() string {
 	if x.Target == 0 {
 		return "(information)"
@@ -212,7 +222,7 @@ func (x row) cells() []string {
 		x.What,
 		cell(x.IDV, x.IDVRange, x.Samples, x.Unit),
 		x.PeerName + " " + cell(x.Peer, x.PeerRange, x.Samples, x.Unit),
-		fmt.Sprintf("%.2f×", x.Ratio),
+		x.ratio(),
 		x.target(),
 		x.verdict(),
 	}
@@ -246,8 +256,8 @@ func (rep *report) summary() string {
 	if m.Commit != "" && m.Commit != "unknown" {
 		commit = ", commit " + m.Commit
 	}
-	return fmt.Sprintf("%d of %d targets met. Medians of %d interleaved round(s) (%d cold starts a side per round, %.0f s of load a side "+
-		"per round; ranges in parentheses) on %d cores (%s), %s, %s, load average %s at the start and %s at the end%s. "+
+	return fmt.Sprintf("%d of %d targets met (ratios of the medians). Medians of %d interleaved round(s) (%d cold starts a side per "+
+		"round, %.0f s of load a side per round; ranges in parentheses; \"paired\": the median of each pair's own ratio) on %d cores (%s), %s, %s, load average %s at the start and %s at the end%s. "+
 		"Warm: %d + %d requests answered, %d + %d errors; idverify wrote %.0f bytes of log per request.",
 		met, total, rep.Rounds, rep.Options.ColdPerRound, rep.Options.WarmSeconds, m.Cores, m.CPU, m.GoVersion, m.Kernel,
 		m.LoadStart, m.LoadEnd, commit, rep.Warm.Requests[0], rep.Warm.Requests[1], rep.Warm.Errors[0], rep.Warm.Errors[1],
