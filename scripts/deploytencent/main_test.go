@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/idverify/idverify/shared/catalog"
+	"github.com/idverify/idverify/shared/faceadv"
+	"github.com/idverify/idverify/shared/faceprint"
 )
 
 const repoFile = "../../serverless.yml"
@@ -180,5 +184,21 @@ func TestDotenvBesideTheFile(t *testing.T) {
 	run([]string{"--file", yml, "--dry-run"}, &out, &errb)
 	if !strings.Contains(out.String(), "tcssm:from-env?version=v1") {
 		t.Errorf("the environment does not win over .env:\n%s", out.String())
+	}
+}
+
+// TestCatalogExamplesAreTencentReferences: the examples the docs and deploy
+// files show for secret settings pass the same check a deploy applies.
+func TestCatalogExamplesAreTencentReferences(t *testing.T) {
+	for _, fns := range [][]catalog.Function{faceadv.Functions, faceprint.Functions} {
+		for _, f := range fns {
+			for _, e := range f.Env {
+				if e.Secret {
+					if msg := refProblem(e.Example); msg != "" {
+						t.Errorf("%s %s: example %q: %s", f.Name, e.Name, e.Example, msg)
+					}
+				}
+			}
+		}
 	}
 }

@@ -31,9 +31,9 @@ func init() {
 
 var commonEnv = []catalog.EnvVar{
 	{Name: EnvAppID, Example: "IDAXXXXX"},
-	{Name: EnvSecret, Secret: true, Example: "tcssm:idverify/webank-secret"},
+	{Name: EnvSecret, Secret: true, Example: "tcssm:idverify-webank?version=v1#secret"},
 	{Name: EnvBaseURL, Example: webank.DefaultBaseURL},
-	{Name: "IDV_REDIS_URL", Secret: true, Example: "tcssm:idverify/redis-url"},
+	{Name: "IDV_REDIS_URL", Secret: true, Example: "tcssm:idverify-redis?version=v1"},
 }
 
 // Functions describes both functions for the code generator.
@@ -45,7 +45,7 @@ var Functions = []catalog.Function{
 		Env: append(append([]catalog.EnvVar{}, commonEnv...),
 			catalog.EnvVar{Name: EnvFDSBaseURL, Example: "http://fds.internal:7007/files"},
 			catalog.EnvVar{Name: EnvCallbackURL, Example: "https://example.com/idv/callback"},
-			catalog.EnvVar{Name: EnvCallbackSecret, Secret: true, Example: "tcssm:idverify/faceadv-callback"},
+			catalog.EnvVar{Name: EnvCallbackSecret, Secret: true, Example: "tcssm:idverify-faceadv-callback?version=v1"},
 			catalog.EnvVar{Name: EnvJobLease, Example: "90s"}),
 		TimeoutSeconds: 29, // under the HTTP API integration's 30 s; async work gets the same
 		Async:          true,
@@ -56,7 +56,7 @@ var Functions = []catalog.Function{
 		Description: "Enhanced face verification (seed 002): the face verification result of an orderNo, or an async job's result by traceNo",
 		Env: append(append([]catalog.EnvVar{}, commonEnv...),
 			catalog.EnvVar{Name: EnvCallbackURL, Example: "https://example.com/idv/callback"},
-			catalog.EnvVar{Name: EnvCallbackSecret, Secret: true, Example: "tcssm:idverify/faceadv-callback"},
+			catalog.EnvVar{Name: EnvCallbackSecret, Secret: true, Example: "tcssm:idverify-faceadv-callback?version=v1"},
 			catalog.EnvVar{Name: EnvJobLease, Example: "90s"}),
 		TimeoutSeconds: 29, // under the HTTP API integration's 30 s; async work gets the same
 		Async:          true,

@@ -61,10 +61,10 @@ const (
 // Functions describes the eight functions for the code generator.
 var Functions = func() []catalog.Function {
 	env := []catalog.EnvVar{
-		{Name: EnvAPIKey, Secret: true, Example: "tcssm:idverify-baidu#api_key"},
-		{Name: EnvSecretKey, Secret: true, Example: "tcssm:idverify-baidu#secret_key"},
+		{Name: EnvAPIKey, Secret: true, Example: "tcssm:idverify-baidu?version=v1#api_key"},
+		{Name: EnvSecretKey, Secret: true, Example: "tcssm:idverify-baidu?version=v1#secret_key"},
 		{Name: EnvBaseURL, Example: "https://aip.baidubce.com"},
-		{Name: "IDV_REDIS_URL", Secret: true, Example: "tcssm:idverify-redis#url"},
+		{Name: "IDV_REDIS_URL", Secret: true, Example: "tcssm:idverify-redis?version=v1"},
 	}
 	out := make([]catalog.Function, 0, len(endpoints))
 	for _, e := range endpoints {
