@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strings"
 )
@@ -20,7 +21,7 @@ func dotenvLookup(path string) (func(string) (string, bool), error) {
 		defer f.Close()
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
+		for n := 1; sc.Scan(); n++ {
 			line := strings.TrimSpace(sc.Text())
 			if line == "" || strings.HasPrefix(line, "#") {
 				continue
@@ -31,8 +32,14 @@ func dotenvLookup(path string) (func(string) (string, bool), error) {
 				continue
 			}
 			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-			if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-				v = v[1 : len(v)-1]
+			if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
+				end := strings.IndexByte(v[1:], v[0])
+				if end < 0 || strings.TrimSpace(v[end+2:]) != "" {
+					return nil, fmt.Errorf("%s:%d: %s: text after the quoted value (the scf CLI's dotenv takes no inline comments: put a comment on a line of its own)", path, n, k)
+				}
+				v = v[1 : end+1]
+			} else if strings.Contains(v, " #") {
+				return nil, fmt.Errorf("%s:%d: %s: an inline comment (the scf CLI's dotenv would keep it in the value: put a comment on a line of its own)", path, n, k)
 			}
 			file[k] = v
 		}

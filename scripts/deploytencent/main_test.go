@@ -202,3 +202,13 @@ func TestCatalogExamplesAreTencentReferences(t *testing.T) {
 		}
 	}
 }
+
+func TestDotenvInlineCommentRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, line := range []string{"IDV_CALLERS_REF='tcssm:c?version=v1'   # who may call", "IDV_CALLERS_REF=tcssm:c?version=v1 # who"} {
+		os.WriteFile(filepath.Join(dir, ".env"), []byte(line+"\n"), 0o600)
+		if _, err := dotenvLookup(filepath.Join(dir, ".env")); err == nil || !strings.Contains(err.Error(), "IDV_CALLERS_REF") || !strings.Contains(err.Error(), "comment") {
+			t.Errorf("%q: %v", line, err)
+		}
+	}
+}
