@@ -1,0 +1,669 @@
+package tests
+
+// The Tencent deploy with the real tooling against a fake cloud (issue 12):
+// tests/scfdeploy/deploy.js runs what `scf deploy` does with the Serverless
+// Cloud Framework's published packages (variable resolution, src hook, code
+// zip) and the multi-scf component's steps with tencent-component-toolkit,
+// cos-nodejs-sdk-v5 and adm-zip, and every Tencent Cloud connection goes to
+// tests/fakes/tencentcloud, which checks signatures and records what arrives.
+// The tests assert what the cloud would receive: every function once, with
+// its configuration, an environment without "undefined", one Function URL,
+// and a code zip whose bootstrap is an executable linux/amd64 ELF.
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/idverify/idverify/tests/fakes/tencentcloud"
+)
+
+var scfTool struct {
+	once sync.Once
+	dir  string
+	node string
+	err  error
+	skip string
+}
+
+// scfDeployTool installs tests/scfdeploy (npm ci from the committed lock,
+// no install scripts) once per run, into its gitignored node_modules.
+func scfDeployTool(t *testing.T) (node, dir string) {
+	t.Helper()
+	scfTool.once.Do(func() {
+		node, err := exec.LookPath("node")
+		if err != nil {
+			scfTool.skip = "node is not installed: the SCF deploy test needs Node.js 18 or later and npm"
+			return
+		}
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			scfTool.skip = "npm is not installed: the SCF deploy test installs the Serverless Cloud Framework packages with it"
+			return
+		}
+		scfTool.node = node
+		scfTool.dir, _ = filepath.Abs("scfdeploy")
+		if _, err := os.Stat(filepath.Join(scfTool.dir, "node_modules", "tencent-component-toolkit", "package.json")); err == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts")
+		cmd.Dir = scfTool.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			scfTool.err = fmt.Errorf("npm ci in tests/scfdeploy: %v\n%s", err, out)
+		}
+	})
+	if scfTool.skip != "" {
+		t.Skip(scfTool.skip)
+	}
+	if scfTool.err != nil {
+		t.Fatal(scfTool.err)
+	}
+	return scfTool.node, scfTool.dir
+}
+
+// scfDeploySummary is what deploy.js prints.
+type scfDeploySummary struct {
+	OK       bool   `json:"ok"`
+	Error    string `json:"error"`
+	SrcBytes int64  `json:"srcBytes"`
+	ZipBytes int64  `json:"zipBytes"`
+	Bucket   string `json:"bucket"`
+	Uploads  []struct {
+		Function, Object string
+		Bytes            int64
+	} `json:"uploads"`
+	Connections []string `json:"connections"`
+}
+
+type scfRun struct {
+	summary scfDeploySummary
+	stderr  string
+	calls   []tencentcloud.Call
+	elapsed time.Duration
+}
+
+var scfGoEnv = sync.OnceValue(func() []string {
+	out, _ := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	f := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(f) != 3 {
+		return nil
+	}
+	return []string{"GOCACHE=" + f[0], "GOMODCACHE=" + f[1], "GOPATH=" + f[2]}
+})
+
+// scfEnvRE finds ${env:NAME} references (the resolver's own pattern).
+var scfEnvRE = regexp.MustCompile(`\$\{env:(\w*[\w.-_]+)\}`)
+
+// runSCFDeploy runs deploy.js on dir's serverless.yml against fake with this
+// process's environment minus every variable the file references, every
+// TENCENT_* and proxy variable, plus env (a value "\x00" means unset).
+func runSCFDeploy(t *testing.T, fake *tencentcloud.Server, dir string, env map[string]string) scfRun {
+	t.Helper()
+	node, tool := scfDeployTool(t)
+	yml, err := os.ReadFile(filepath.Join(dir, "serverless.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop := map[string]bool{}
+	for _, m := range scfEnvRE.FindAllStringSubmatch(string(yml), -1) {
+		drop[m[1]] = true
+	}
+	var cmdEnv []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		up := strings.ToUpper(k)
+		if drop[k] || strings.HasPrefix(up, "TENCENT") || strings.HasSuffix(up, "_PROXY") || up == "NODE_OPTIONS" || up == "NODE_EXTRA_CA_CERTS" {
+			continue
+		}
+		cmdEnv = append(cmdEnv, kv)
+	}
+	cmdEnv = append(cmdEnv, scfGoEnv()...)
+	cmdEnv = append(cmdEnv,
+		"HOME="+t.TempDir(),
+		"SCFDEPLOY_FAKE_ADDR="+fake.Addr,
+		"NODE_EXTRA_CA_CERTS="+fake.CAFile,
+		"SCFDEPLOY_DOTENV=0",
+		"SERVERLESS_PLATFORM_STAGE=prod",
+		"TENCENT_SECRET_ID="+tencentcloud.DefaultSecretID,
+		"TENCENT_SECRET_KEY="+tencentcloud.DefaultSecretKey,
+		"TENCENT_APP_ID="+fake.AppID(),
+	)
+	for k, v := range env {
+		if v != "\x00" {
+			cmdEnv = append(cmdEnv, k+"="+v)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "-r", filepath.Join(tool, "preload.js"), filepath.Join(tool, "deploy.js"), dir)
+	cmd.Dir = tool
+	cmd.Env = cmdEnv
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	fake.ResetCalls()
+	start := time.Now()
+	runErr := cmd.Run()
+	r := scfRun{stderr: stderr.String(), calls: fake.Calls(), elapsed: time.Since(start)}
+	line := stdout.Bytes()
+	if i := bytes.LastIndex(bytes.TrimSpace(line), []byte("\n")); i >= 0 {
+		line = line[i+1:]
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(line), &r.summary); err != nil {
+		t.Fatalf("deploy.js printed no summary (%v): %v\nstdout:\n%s\nstderr:\n%s", runErr, err, stdout.String(), tail(stderr.String(), 4000))
+	}
+	if (runErr == nil) != r.summary.OK {
+		t.Fatalf("deploy.js exit %v but ok=%v", runErr, r.summary.OK)
+	}
+	t.Logf("deploy.js on %s: ok=%v in %s, %d calls", dir, r.summary.OK, r.elapsed.Round(time.Millisecond), len(r.calls))
+	if os.Getenv("SCFDEPLOY_TRACE") != "" {
+		for _, c := range r.calls {
+			t.Logf("  +%s %s %s %s %v", c.Time.Sub(start).Round(time.Millisecond), c.Service, c.Action, c.ErrorCode, c.Params)
+		}
+	}
+	return r
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// scfActionCounts is "service Action" -> count.
+func scfActionCounts(calls []tencentcloud.Call) map[string]int {
+	m := map[string]int{}
+	for _, c := range calls {
+		m[c.Service+" "+c.Action]++
+	}
+	return m
+}
+
+// scfExpected is what serverless.yml asks for one function, computed here
+// from the file (multi-scf: the function's keys over the common inputs).
+type scfExpected struct {
+	key, name, runtime, handler, role string
+	memory, timeout, initTimeout      int
+	env                               []struct{ key, value string }
+}
+
+func scfExpectations(t *testing.T, dir string) (fns []scfExpected, triggers []map[string]any, vars []string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "serverless.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		App, Stage, Name string
+		Inputs           map[string]any
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range scfEnvRE.FindAllStringSubmatch(string(b), -1) {
+		if !slices.Contains(vars, m[1]) {
+			vars = append(vars, m[1])
+		}
+	}
+	functions, _ := doc.Inputs["functions"].(map[string]any)
+	var keys []string
+	for k := range functions {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	str := func(m map[string]any, k string) string {
+		if v, ok := m[k]; ok && v != nil {
+			return fmt.Sprint(v)
+		}
+		return ""
+	}
+	num := func(m map[string]any, k string) int {
+		if v, ok := m[k].(int); ok {
+			return v
+		}
+		return 0
+	}
+	for _, k := range keys {
+		f, _ := functions[k].(map[string]any)
+		merged := map[string]any{}
+		for kk, v := range doc.Inputs {
+			merged[kk] = v
+		}
+		for kk, v := range f {
+			merged[kk] = v
+		}
+		e := scfExpected{key: k, name: str(merged, "name"), runtime: str(merged, "runtime"), handler: str(merged, "handler"),
+			role: str(merged, "role"), memory: num(merged, "memorySize"), timeout: num(merged, "timeout"), initTimeout: num(merged, "initTimeout")}
+		if e.name == "" {
+			e.name = doc.Name + "-" + doc.Stage + "-" + doc.App + "-" + k
+		}
+		envs, _ := merged["environments"].([]any)
+		for _, x := range envs {
+			m, _ := x.(map[string]any)
+			e.env = append(e.env, struct{ key, value string }{str(m, "key"), str(m, "value")})
+		}
+		fns = append(fns, e)
+	}
+	for _, x := range asList(doc.Inputs["triggers"]) {
+		m, _ := x.(map[string]any)
+		triggers = append(triggers, m)
+	}
+	return fns, triggers, vars
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }
+
+// resolve substitutes ${env:X} as the deploy was given them; ok=false when
+// a referenced variable was unset.
+func scfResolve(v string, env map[string]string) (string, bool) {
+	ok := true
+	out := scfEnvRE.ReplaceAllStringFunc(v, func(m string) string {
+		x, set := env[scfEnvRE.FindStringSubmatch(m)[1]]
+		if !set || x == "\x00" {
+			ok = false
+			return ""
+		}
+		return x
+	})
+	return out, ok
+}
+
+// checkSCFDeployed asserts what the fake received for dir's serverless.yml
+// deployed with env; wantMode is the bootstrap mode the zip must carry.
+func checkSCFDeployed(t *testing.T, fake *tencentcloud.Server, dir string, env map[string]string, r scfRun) {
+	t.Helper()
+	if !r.summary.OK {
+		t.Fatalf("deploy failed: %s\n%s", r.summary.Error, tail(r.stderr, 4000))
+	}
+	if u := fake.Unexpected(); len(u) > 0 {
+		t.Errorf("the deploy made calls the fake does not model: %+v", u)
+	}
+	for _, c := range r.calls {
+		switch {
+		case c.ErrorCode == "":
+		case c.Service == "scf" && c.Action == "GetFunction" && c.ErrorCode == "ResourceNotFound.Function":
+		default:
+			t.Errorf("call %s %s answered %s: %v", c.Service, c.Action, c.ErrorCode, c.Params)
+		}
+	}
+	fns, triggers, _ := scfExpectations(t, dir)
+	deployed := map[string]tencentcloud.Function{}
+	for _, f := range fake.Functions() {
+		deployed[f.Name] = f
+	}
+	if len(deployed) != len(fns) {
+		t.Errorf("%d functions deployed, serverless.yml has %d", len(deployed), len(fns))
+	}
+	creates := map[string]int{}
+	for _, c := range r.calls {
+		if c.Service == "scf" && c.Action == "CreateFunction" && c.ErrorCode == "" {
+			creates[fmt.Sprint(c.Params["FunctionName"])]++
+		}
+	}
+	zips := map[string]bool{}
+	for _, e := range fns {
+		f, ok := deployed[e.name]
+		if !ok {
+			t.Errorf("%s (%s) was not created", e.key, e.name)
+			continue
+		}
+		if creates[e.name] != 1 {
+			t.Errorf("%s: CreateFunction %d times", e.name, creates[e.name])
+		}
+		if f.Runtime != e.runtime || f.Handler != e.handler || f.Role != e.role {
+			t.Errorf("%s: runtime %q handler %q role %q, want %q %q %q", e.name, f.Runtime, f.Handler, f.Role, e.runtime, e.handler, e.role)
+		}
+		if (e.memory != 0 && f.MemorySize != e.memory) || (e.timeout != 0 && f.Timeout != e.timeout) || (e.initTimeout != 0 && f.InitTimeout != e.initTimeout) {
+			t.Errorf("%s: memory %d timeout %d init %d, want %d %d %d", e.name, f.MemorySize, f.Timeout, f.InitTimeout, e.memory, e.timeout, e.initTimeout)
+		}
+		got := f.EnvMap()
+		for k, v := range got {
+			if strings.Contains(v, "undefined") {
+				t.Errorf("%s: %s=%q", e.name, k, v)
+			}
+		}
+		for _, ev := range e.env {
+			want, set := scfResolve(ev.value, env)
+			v, present := got[ev.key]
+			switch {
+			case set && (!present || v != want):
+				t.Errorf("%s: %s=%q (present %v), want %q", e.name, ev.key, v, present, want)
+			case !set && present && v != "":
+				t.Errorf("%s: %s references an unset variable but arrived as %q", e.name, ev.key, v)
+			}
+		}
+		var urls []tencentcloud.Trigger
+		for _, tr := range f.Triggers {
+			if tr.Type == "http" {
+				urls = append(urls, tr)
+			}
+		}
+		if len(urls) != 1 {
+			t.Errorf("%s: %d Function URL triggers, want 1", e.name, len(urls))
+		} else {
+			var d struct {
+				AuthType  string
+				NetConfig struct{ EnableIntranet, EnableExtranet bool }
+			}
+			if err := json.Unmarshal([]byte(urls[0].Desc), &d); err != nil || d.AuthType != "NONE" || !d.NetConfig.EnableExtranet || !urls[0].Enabled {
+				t.Errorf("%s: Function URL %+v (%v)", e.name, urls[0], err)
+			}
+		}
+		// One check per distinct code object.
+		if !zips[f.CodeObject] {
+			zips[f.CodeObject] = true
+			stored, ok := fake.Object(f.CodeBucket+"-"+fake.AppID(), f.CodeObject)
+			if !ok || !bytes.Equal(stored, f.Code) {
+				t.Errorf("%s: code object %s/%s not in the fake's COS or differs", e.name, f.CodeBucket, f.CodeObject)
+			}
+			checkBootstrap(t, e.name, f.Code, 0o755)
+		}
+	}
+	for _, tr := range triggers {
+		if tr["type"] != "http" {
+			t.Errorf("serverless.yml trigger %v is not a Function URL", tr)
+		}
+	}
+	t.Logf("%d functions, %d code zips (%d bytes uploaded from %d bytes of files), calls: %v",
+		len(deployed), len(zips), r.summary.ZipBytes, r.summary.SrcBytes, scfActionCounts(r.calls))
+}
+
+// checkBootstrap asserts the zip has a bootstrap at its root with mode and
+// that it is a linux/amd64 ELF.
+func checkBootstrap(t *testing.T, name string, code []byte, mode os.FileMode) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(code), int64(len(code)))
+	if err != nil {
+		t.Errorf("%s: code is not a zip: %v", name, err)
+		return
+	}
+	for _, zf := range zr.File {
+		if zf.Name != "bootstrap" {
+			continue
+		}
+		if m := zf.Mode(); !m.IsRegular() || m.Perm() != mode {
+			t.Errorf("%s: bootstrap mode %v, want %v", name, m, mode)
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		ef, err := elf.NewFile(bytes.NewReader(data))
+		if err != nil || ef.Machine != elf.EM_X86_64 || ef.Class != elf.ELFCLASS64 || ef.Type != elf.ET_EXEC && ef.Type != elf.ET_DYN {
+			t.Errorf("%s: bootstrap is not a linux/amd64 executable (%v)", name, err)
+		}
+		return
+	}
+	var names []string
+	for _, zf := range zr.File {
+		names = append(names, zf.Name)
+	}
+	t.Errorf("%s: no bootstrap at the zip's root (%d entries: %v)", name, len(names), names[:min(len(names), 10)])
+}
+
+// nothingCreated asserts a refused deploy touched no cloud resource: the
+// only calls allowed are the CLI's own account check (CAM GetUserAppId,
+// which `scf deploy` makes at login, before it reads serverless.yml).
+func nothingCreated(t *testing.T, r scfRun) {
+	t.Helper()
+	for _, c := range r.calls {
+		if !(c.Service == "cam" && c.Action == "GetUserAppId") {
+			t.Errorf("a refused deploy called %s %s %v", c.Service, c.Action, c.Params)
+		}
+	}
+}
+
+var scfELF struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// scfBootstrapELF is a linux/amd64 build of functions/id-card-verification.
+func scfBootstrapELF(t *testing.T) string {
+	t.Helper()
+	scfELF.once.Do(func() {
+		scfELF.path = filepath.Join(binDir, "scf-bootstrap-linux-amd64")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", scfELF.path, "./functions/id-card-verification")
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			scfELF.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if scfELF.err != nil {
+		t.Fatal(scfELF.err)
+	}
+	return scfELF.path
+}
+
+// scfProject writes a project in a temporary directory: serverless.yml, and
+// dist/scf/event/<fn>/bootstrap (mode 0755) for each function folder.
+func scfProject(t *testing.T, yml string, files map[string]string, folders ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	elfBytes, err := os.ReadFile(scfBootstrapELF(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range folders {
+		p := filepath.Join(dir, "dist/scf/event", f, "bootstrap")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, elfBytes, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files["serverless.yml"] = yml
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(name, ".sh") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(scfBootstrapELF(t), filepath.Join(dir, "prebuilt-bootstrap")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const scfTestCommon = `app: idverify
+stage: prod
+component: multi-scf
+name: idverify
+inputs:
+%s
+  region: ap-guangzhou
+  namespace: default
+  type: event
+  runtime: CustomRuntime
+  role: idverify-scf
+  memorySize: 128
+  timeout: 10
+  initTimeout: 10
+  environments:
+    - key: IDV_ENV
+      value: production
+    - key: IDV_CALLERS
+      value: "${env:IDV_CALLERS_REF}"
+    - key: IDV_REDIS_URL
+      value: "${env:IDV_REDIS_URL_REF}"
+  functions:
+    id-card-verification:
+      name: idverify-id-card-verification
+%s
+    phone-verification:
+      name: idverify-phone-verification
+      memorySize: 256
+      timeout: 25
+%s
+  triggers:
+    - type: http
+      function: id-card-verification
+      parameters: {name: url, qualifier: $DEFAULT, authType: NONE, netConfig: {enableIntranet: false, enableExtranet: true}}
+    - type: http
+      function: phone-verification
+      parameters: {name: url, qualifier: $DEFAULT, authType: NONE, netConfig: {enableIntranet: false, enableExtranet: true}}
+`
+
+// scfHookScript is the temporary project's build hook: it refuses to build
+// when a referenced variable is unset (an optional one must be set, empty to
+// leave it off), then copies the binary in as dist/scf/event/bootstrap.
+const scfHookScript = `#!/bin/sh
+set -eu
+missing=""
+[ -n "${IDV_CALLERS_REF:-}" ] || missing="$missing IDV_CALLERS_REF (required)"
+[ -n "${IDV_REDIS_URL_REF+set}" ] || missing="$missing IDV_REDIS_URL_REF (optional: set it empty to leave it off)"
+if [ -n "$missing" ]; then echo "deploy refused, not set:$missing" >&2; exit 1; fi
+rm -rf dist/scf/event && mkdir -p dist/scf/event
+cp prebuilt-bootstrap dist/scf/event/bootstrap && chmod 0755 dist/scf/event/bootstrap
+`
+
+// TestDeploySCFHookLayout is the layout issue 12 settles on: one code zip
+// built by the src hook (bootstrap at its root, executable), no per-function
+// src, handler = the function key; the hook refuses an unset variable before
+// anything is created.
+func TestDeploySCFHookLayout(t *testing.T) {
+	yml := fmt.Sprintf(scfTestCommon,
+		"  src: {src: ./, hook: sh scripts/build-scf.sh, dist: ./dist/scf/event}",
+		"      handler: id-card-verification", "      handler: phone-verification")
+	fake := tencentcloud.Start(t, tencentcloud.Options{})
+	dir := scfProject(t, yml, map[string]string{"scripts/build-scf.sh": scfHookScript})
+
+	t.Run("required unset", func(t *testing.T) {
+		r := runSCFDeploy(t, fake, dir, map[string]string{"IDV_REDIS_URL_REF": ""})
+		if r.summary.OK || !strings.Contains(r.summary.Error, "IDV_CALLERS_REF") || !strings.Contains(r.summary.Error, "src.hook") {
+			t.Fatalf("deploy without IDV_CALLERS_REF: %+v", r.summary)
+		}
+		nothingCreated(t, r)
+	})
+	t.Run("optional unset", func(t *testing.T) {
+		r := runSCFDeploy(t, fake, dir, map[string]string{"IDV_CALLERS_REF": "tcssm:idverify-callers?version=v1"})
+		if r.summary.OK || !strings.Contains(r.summary.Error, "IDV_REDIS_URL_REF") {
+			t.Fatalf("deploy without IDV_REDIS_URL_REF: %+v", r.summary)
+		}
+		nothingCreated(t, r)
+	})
+	t.Run("deployed", func(t *testing.T) {
+		env := map[string]string{"IDV_CALLERS_REF": "tcssm:idverify-callers?version=v1", "IDV_REDIS_URL_REF": ""}
+		r := runSCFDeploy(t, fake, dir, env)
+		checkSCFDeployed(t, fake, dir, env, r)
+		if len(r.summary.Uploads) != 1 || r.summary.Uploads[0].Function != "*" {
+			t.Errorf("want the one code zip uploaded once for every function: %+v", r.summary.Uploads)
+		}
+		for _, f := range fake.Functions() {
+			if v, ok := f.EnvMap()["IDV_REDIS_URL"]; ok && v != "" {
+				t.Errorf("%s: IDV_REDIS_URL=%q", f.Name, v)
+			}
+		}
+	})
+}
+
+// TestDeploySCFPerFunctionSrc keeps the reason for that layout proven: with a
+// src per function the component re-zips each folder after adm-zip extracted
+// it without its mode, so bootstrap arrives 0644 (not executable), and a
+// ${env:X} left unset arrives as the text "undefined".
+func TestDeploySCFPerFunctionSrc(t *testing.T) {
+	yml := fmt.Sprintf(scfTestCommon, "  src: {src: ./dist/scf/event}",
+		"      src: ./id-card-verification\n      handler: bootstrap", "      src: ./phone-verification\n      handler: bootstrap")
+	fake := tencentcloud.Start(t, tencentcloud.Options{})
+	dir := scfProject(t, yml, map[string]string{}, "id-card-verification", "phone-verification")
+	r := runSCFDeploy(t, fake, dir, map[string]string{"IDV_CALLERS_REF": "tcssm:idverify-callers?version=v1"})
+	if !r.summary.OK {
+		t.Fatalf("deploy failed: %s\n%s", r.summary.Error, tail(r.stderr, 4000))
+	}
+	fns := fake.Functions()
+	if len(fns) != 2 {
+		t.Fatalf("%d functions", len(fns))
+	}
+	for _, f := range fns {
+		checkBootstrap(t, f.Name, f.Code, 0o644)
+		if v := f.EnvMap()["IDV_REDIS_URL"]; v != "undefined" {
+			t.Errorf("%s: IDV_REDIS_URL=%q; the resolver's unset variable should have arrived as \"undefined\"", f.Name, v)
+		}
+		if v := f.EnvMap()["IDV_CALLERS"]; v != "tcssm:idverify-callers?version=v1" {
+			t.Errorf("%s: IDV_CALLERS=%q", f.Name, v)
+		}
+	}
+	if u := fake.Unexpected(); len(u) > 0 {
+		t.Errorf("unexpected calls: %+v", u)
+	}
+}
+
+// TestDeploySCFRepository deploys the repository's serverless.yml (its hook
+// builds what is deployed). Every variable it references is first left
+// unset: the deploy must refuse before creating anything and name one; that
+// one is then set, until the deploy goes through with only what it
+// requires. That deploy (optional settings unset) and one with every
+// variable set are checked in full.
+func TestDeploySCFRepository(t *testing.T) {
+	yml, err := os.ReadFile(filepath.Join(deployRoot, "serverless.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Inputs struct{ Src any } }
+	_ = yaml.Unmarshal(yml, &doc)
+	if src, _ := doc.Inputs.Src.(map[string]any); src == nil || src["hook"] == nil {
+		t.Skip("serverless.yml has no inputs.src.hook yet: it predates the deploy layout of issue 12 (TestDeploySCFPerFunctionSrc shows why)")
+	}
+	_, _, vars := scfExpectations(t, deployRoot)
+	refs := map[string]string{}
+	for _, v := range vars {
+		refs[v] = "tcssm:idverify-" + strings.ToLower(strings.ReplaceAll(v, "_", "-")) + "?version=v1"
+	}
+	env := map[string]string{}
+	var required []string
+	for range len(vars) + 1 {
+		fake := tencentcloud.Start(t, tencentcloud.Options{})
+		r := runSCFDeploy(t, fake, deployRoot, env)
+		if r.summary.OK {
+			t.Logf("required: %v; deployed with every other variable unset", required)
+			checkSCFDeployed(t, fake, deployRoot, env, r)
+			break
+		}
+		nothingCreated(t, r)
+		named := ""
+		for _, v := range vars {
+			if _, set := env[v]; !set && strings.Contains(r.summary.Error, v) {
+				named = v
+				break
+			}
+		}
+		if named == "" {
+			t.Fatalf("the deploy failed without naming an unset variable: %s\n%s", r.summary.Error, tail(r.stderr, 4000))
+		}
+		required = append(required, named)
+		env[named] = refs[named]
+	}
+	if len(required) == len(vars) {
+		return // every variable is required: the full deploy above set them all
+	}
+	fake := tencentcloud.Start(t, tencentcloud.Options{})
+	r := runSCFDeploy(t, fake, deployRoot, refs)
+	checkSCFDeployed(t, fake, deployRoot, refs, r)
+}
