@@ -59,7 +59,7 @@ func TestIdempotencyAcrossInstancesWithRedis(t *testing.T) {
 		t.Fatalf("the provider saw %d calls for one key", n)
 	}
 	// Nothing readable in Redis: the stored answer is sealed.
-	c := rs.Client(t)
+	c := rs.Inspect(t)
 	keys, _ := c.Keys(t.Context(), "*").Result()
 	for _, k := range keys {
 		v, _ := c.Dump(t.Context(), k).Result()

@@ -25,7 +25,7 @@ import (
 // redisPID is the process id of a redistest server, from INFO server.
 func redisPID(t *testing.T, rs *redistest.Server) int {
 	t.Helper()
-	info, err := rs.Client(t).Info(t.Context(), "server").Result()
+	info, err := rs.Inspect(t).Info(t.Context(), "server").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -507,7 +507,7 @@ func TestPipelineFlowTokensAcrossInstances(t *testing.T) {
 	one, two := startServer(t, bin, env...), startServer(t, bin, env...)
 	plFlows(t, one, two)
 	// The bindings are in Redis, under hashes: no token is a key.
-	keys, err := rs.Client(t).Keys(t.Context(), "*").Result()
+	keys, err := rs.Inspect(t).Keys(t.Context(), "*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

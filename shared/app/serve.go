@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
@@ -32,7 +32,7 @@ type Env struct {
 	Production bool
 	// Redis is the shared store from IDV_REDIS_URL, nil when none is
 	// configured (then state is per instance, in memory).
-	Redis redis.UniversalClient
+	Redis *resp.Client
 
 	shared shared
 }
@@ -182,23 +182,23 @@ func secretKind(err error) errs.Kind {
 // redisFrom connects to the store named by url (redis:// or rediss://) and
 // checks it answers, so a wrong address fails at start, not at the first
 // paying request.
-func redisFrom(ctx context.Context, url string) (redis.UniversalClient, error) {
+func redisFrom(ctx context.Context, url string) (*resp.Client, error) {
 	if strings.TrimSpace(url) == "" {
 		return nil, nil
 	}
-	o, err := redis.ParseURL(url)
+	o, err := resp.ParseURL(url)
 	if err != nil {
 		// The URL may carry a password: never echo it.
-		e := errs.Configf(redisURLVar, "IDV_REDIS_URL is not a redis:// or rediss:// URL")
+		e := errs.Configf(redisURLVar, "IDV_REDIS_URL is not a redis:// or rediss:// URL ([user:password@]host[:port][/db], no query parameters)")
 		e.Code = "InvalidRedisURL"
 		return nil, e
 	}
 	// Fail fast: every request waits on the store (rate limits,
 	// idempotency), and a store that is down is handled by falling back or
-	// refusing, not by go-redis's long default retry schedule.
+	// refusing, not by a long retry schedule.
 	o.MaxRetries, o.DialTimeout = 1, time.Second
 	o.ReadTimeout, o.WriteTimeout = time.Second, time.Second
-	c := redis.NewClient(o)
+	c := resp.NewClient(o)
 	pctx, cancel := context.WithTimeout(ctx, redisPingTimeout)
 	defer cancel()
 	if err := c.Ping(pctx).Err(); err != nil {

@@ -28,7 +28,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 
 	"github.com/idverify/idverify/shared/errs"
 )
@@ -50,7 +50,7 @@ type Config struct {
 	HTTPClient   *http.Client
 	// Redis shares the access token between instances; nil keeps it in
 	// memory.
-	Redis  redis.UniversalClient
+	Redis  *resp.Client
 	Logger *slog.Logger
 	Now    func() time.Time
 	// Attempts bounds the calls for one request under 2/4/18 refusals

@@ -287,7 +287,7 @@ func TestTokenSharedThroughRedis(t *testing.T) {
 	if n := f.Calls("oauth"); n != 2 {
 		t.Errorf("token fetches = %d, want 2", n)
 	}
-	ttl := r.Client(t).TTL(context.Background(), keyOf(t, r)).Val()
+	ttl := r.Inspect(t).TTL(context.Background(), keyOf(t, r)).Val()
 	if ttl < 29*24*time.Hour || ttl > 30*24*time.Hour {
 		t.Errorf("cached token TTL = %v, want about 30 days", ttl)
 	}
@@ -300,7 +300,7 @@ func TestTokenSharedThroughRedis(t *testing.T) {
 }
 
 func keyOf(t *testing.T, r *redistest.Server) string {
-	keys := r.Client(t).Keys(context.Background(), "idv:baidu:token:*").Val()
+	keys := r.Inspect(t).Keys(context.Background(), "idv:baidu:token:*").Val()
 	if len(keys) != 1 {
 		t.Fatalf("token keys = %v", keys)
 	}

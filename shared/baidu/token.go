@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 
 	"github.com/idverify/idverify/shared/errs"
 )
@@ -108,7 +108,7 @@ func (s *tokens) load(ctx context.Context) *token {
 	}
 	b, err := s.c.cfg.Redis.Get(ctx, s.key).Bytes()
 	if err != nil {
-		if !errors.Is(err, redis.Nil) {
+		if !errors.Is(err, resp.Nil) {
 			s.c.log.Warn("baidu token cache read failed", slog.String("error_class", "redis"))
 		}
 		return nil

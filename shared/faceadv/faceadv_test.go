@@ -373,6 +373,7 @@ func TestAsyncInMemory(t *testing.T) {
 func TestAsyncRestart(t *testing.T) {
 	rs := redistest.Start(t)
 	rdb := rs.Client(t)
+	ins := rs.Inspect(t)
 	fake := webankfake.Start(t, webankfake.Options{})
 	dead := liveHandler(t, fake, Options{Redis: rdb, Background: func(string) {}}) // dies before running anything
 	body := map[string]any{"async": true, "userId": "user123", "type": "match", "sourcePhotoStr": map[string]string{"data": photo}}
@@ -405,7 +406,7 @@ func TestAsyncRestart(t *testing.T) {
 	if e := post(t, fresh, PathResult, "live-key", map[string]any{"traceNo": trace}); e.Data.Status != StatusProcessing {
 		t.Fatalf("leased job: %+v", e.Data)
 	}
-	rdb.Del(context.Background(), jobPrefix+trace+":lease")
+	ins.Del(context.Background(), jobPrefix+trace+":lease")
 	calls := fake.Calls("/api/server/getAdvFaceId")
 	e := post(t, fresh, PathResult, "live-key", map[string]any{"traceNo": trace})
 	if e.Data.Status != StatusSuccess {

@@ -25,7 +25,7 @@ import (
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
 	"github.com/idverify/idverify/shared/webank"
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 )
 
 // Endpoint names and their routes.
@@ -48,7 +48,7 @@ type Options struct {
 	// Endpoints served ("faceAdv", "faceAdvResult"); empty means both.
 	Endpoints []string
 	// Redis stores async jobs; nil keeps them in this instance's memory.
-	Redis redis.UniversalClient
+	Redis *resp.Client
 	// StoreKeys seal jobs in Redis (they hold the name, ID number and
 	// photo); nil keeps them in the clear.
 	StoreKeys *seal.Keys

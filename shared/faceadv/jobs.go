@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 )
 
 // An async job lives in the store from the moment faceAdv answers
@@ -74,7 +74,7 @@ func newTraceNo(now time.Time) string {
 }
 
 type redisJobs struct {
-	rdb  redis.UniversalClient
+	rdb  *resp.Client
 	keys *seal.Keys // nil: jobs in the clear (IDV_STORE_KEY unset)
 }
 
@@ -91,18 +91,17 @@ func (s redisJobs) put(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	pipe := s.rdb.TxPipeline()
-	pipe.Set(ctx, jobPrefix+j.TraceNo, b, jobTTL)
+	cmds := [][]any{{"SET", jobPrefix + j.TraceNo, b, "PX", jobTTL.Milliseconds()}}
 	if j.State != stateDone || !j.Delivered {
-		pipe.ZAdd(ctx, openSet, redis.Z{Score: float64(j.Created.Unix()), Member: j.TraceNo})
+		cmds = append(cmds, []any{"ZADD", openSet, float64(j.Created.Unix()), j.TraceNo})
 	}
-	_, err = pipe.Exec(ctx)
+	_, err = s.rdb.Tx(ctx, cmds...)
 	return err
 }
 
 func (s redisJobs) get(ctx context.Context, traceNo string) (*Job, error) {
 	b, err := s.rdb.Get(ctx, jobPrefix+traceNo).Bytes()
-	if errors.Is(err, redis.Nil) {
+	if errors.Is(err, resp.Nil) {
 		return nil, nil
 	}
 	if err != nil {
@@ -119,14 +118,14 @@ func (s redisJobs) get(ctx context.Context, traceNo string) (*Job, error) {
 	return &j, nil
 }
 
-var releaseScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`)
+var releaseScript = resp.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`)
 
 func (s redisJobs) lease(ctx context.Context, traceNo string, ttl time.Duration) (func(), bool, error) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	owner := hex.EncodeToString(b[:])
 	key := jobPrefix + traceNo + ":lease"
-	ok, err := s.rdb.SetNX(ctx, key, owner, ttl).Result()
+	ok, err := s.rdb.SetNX(ctx, key, owner, ttl).Bool()
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -138,7 +137,7 @@ func (s redisJobs) lease(ctx context.Context, traceNo string, ttl time.Duration)
 }
 
 func (s redisJobs) open(ctx context.Context) ([]string, error) {
-	return s.rdb.ZRange(ctx, openSet, 0, 999).Result()
+	return s.rdb.ZRange(ctx, openSet, 0, 999).StringSlice()
 }
 
 func (s redisJobs) close(ctx context.Context, traceNo string) error {

@@ -28,7 +28,7 @@ func TestJobsSealedInRedis(t *testing.T) {
 	if err := store.put(ctx, j); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := rs.Client(t).Get(ctx, jobPrefix+j.TraceNo).Bytes()
+	raw, err := rs.Inspect(t).Get(ctx, jobPrefix+j.TraceNo).Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}

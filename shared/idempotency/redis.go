@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 )
 
 // One hash per key: st (state: c claimed, p pending i.e. sent, d done, l
@@ -22,7 +22,7 @@ import (
 
 // beginScript: ARGV owner, fp, claim lease ms, retention ms. Answers
 // {'claimed'} or {st, fp, expired, rec, ms left}.
-var beginScript = redis.NewScript(`
+var beginScript = resp.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cur = redis.call('HMGET', KEYS[1], 'st', 'own', 'fp', 'lease', 'rec')
@@ -47,7 +47,7 @@ return {st, cur[3] or '', expired, cur[5] or '', tostring(left)}
 
 // sendingScript: ARGV owner, lease ms, retention ms. Answers 1 sent, 0
 // lost, 2 claim lease passed (record deleted).
-var sendingScript = redis.NewScript(`
+var sendingScript = resp.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cur = redis.call('HMGET', KEYS[1], 'st', 'own', 'lease')
@@ -63,7 +63,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `)
 
-var completeScript = redis.NewScript(`
+var completeScript = resp.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'st', 'own')
 if (cur[1] ~= 'p' and cur[1] ~= 'c') or cur[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'st', ARGV[2], 'rec', ARGV[3])
@@ -72,14 +72,14 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 `)
 
-var releaseScript = redis.NewScript(`
+var releaseScript = resp.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'st', 'own')
 if (cur[1] ~= 'p' and cur[1] ~= 'c') or cur[2] ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
 `)
 
-var abandonScript = redis.NewScript(`
+var abandonScript = resp.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'st', 'own')
 if (cur[1] ~= 'p' and cur[1] ~= 'c') or cur[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'st', 'p', 'lease', 0)
@@ -87,7 +87,7 @@ return 1
 `)
 
 // dropScript: ARGV owner, '1' when a pending record may go too, marker ms.
-var dropScript = redis.NewScript(`
+var dropScript = resp.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'st', 'own')
 local st = cur[1]
 if st then
@@ -103,11 +103,11 @@ return 1
 // NewRedis returns a Store shared by every instance through c, its records
 // under keys starting with prefix. Options: WithLease, WithClaimLease,
 // WithRetention, WithMaxRecordBytes, WithEncryptionKey.
-func NewRedis(c redis.UniversalClient, prefix string, opts ...Option) *Store {
+func NewRedis(c *resp.Client, prefix string, opts ...Option) *Store {
 	return &Store{b: redisBackend{c}, cfg: newConfig(prefix, opts)}
 }
 
-type redisBackend struct{ c redis.UniversalClient }
+type redisBackend struct{ c *resp.Client }
 
 func (r redisBackend) begin(ctx context.Context, k, owner, fp string, claimLease, retention time.Duration) (found, error) {
 	v, err := beginScript.Run(ctx, r.c, []string{k}, owner, fp, claimLease.Milliseconds(), retention.Milliseconds()).StringSlice()

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/resp"
 	"github.com/idverify/idverify/tests/redistest"
 )
 
@@ -47,32 +48,33 @@ func onlyKey(t *testing.T, c *redis.Client, prefix string) string {
 func TestRedisRecordsLive24Hours(t *testing.T) {
 	srv := redistest.Start(t)
 	c := srv.Client(t)
+	ins := srv.Inspect(t)
 	s := NewRedis(c, "idem:")
 	claim := begin(t, s, scope, "k", fp("body"))
-	k := onlyKey(t, c, "idem:")
-	if st, _ := c.HGet(ctx, k, "st").Result(); st != stateClaimed {
+	k := onlyKey(t, ins, "idem:")
+	if st, _ := ins.HGet(ctx, k, "st").Result(); st != stateClaimed {
 		t.Fatalf("state after Begin = %q, want claimed", st)
 	}
-	if err := c.PExpire(ctx, k, time.Hour).Err(); err != nil {
+	if err := ins.PExpire(ctx, k, time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	sending(t, claim)
-	if st, _ := c.HGet(ctx, k, "st").Result(); st != statePending {
+	if st, _ := ins.HGet(ctx, k, "st").Result(); st != statePending {
 		t.Fatalf("state after Sending = %q, want pending", st)
 	}
 	// The sent record is the outcome-unknown marker: it lives the full day
 	// from Sending.
-	ttl, err := c.PTTL(ctx, k).Result()
+	ttl, err := ins.PTTL(ctx, k).Result()
 	if err != nil || ttl < 24*time.Hour-time.Minute || ttl > 24*time.Hour {
 		t.Fatalf("pending PTTL = %v %v, want about 24h", ttl, err)
 	}
-	if err := c.PExpire(ctx, k, time.Hour).Err(); err != nil {
+	if err := ins.PExpire(ctx, k, time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := claim.Complete(ctx, answer); err != nil {
 		t.Fatal(err)
 	}
-	ttl, err = c.PTTL(ctx, k).Result()
+	ttl, err = ins.PTTL(ctx, k).Result()
 	if err != nil || ttl < 24*time.Hour-time.Minute || ttl > 24*time.Hour {
 		t.Fatalf("completed PTTL = %v %v, want 24h from Complete", ttl, err)
 	}
@@ -85,13 +87,14 @@ func TestRedisRecordsLive24Hours(t *testing.T) {
 func TestRedisEncryptedAtRest(t *testing.T) {
 	srv := redistest.Start(t)
 	c := srv.Client(t)
+	ins := srv.Inspect(t)
 	s := NewRedis(c, "idem:", WithEncryptionKey(bytes.Repeat([]byte{7}, 32)))
 	claim := begin(t, s, scope, "k", fp("body"))
 	if err := claim.Complete(ctx, answer); err != nil {
 		t.Fatal(err)
 	}
-	k := onlyKey(t, c, "idem:")
-	all, err := c.HGetAll(ctx, k).Result()
+	k := onlyKey(t, ins, "idem:")
+	all, err := ins.HGetAll(ctx, k).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,14 +108,14 @@ func TestRedisEncryptedAtRest(t *testing.T) {
 	if err := other.Complete(ctx, Record{Status: 200, Body: []byte("theirs")}); err != nil {
 		t.Fatal(err)
 	}
-	keys, _ := c.Keys(ctx, "idem:*").Result()
+	keys, _ := ins.Keys(ctx, "idem:*").Result()
 	var otherKey string
 	for _, x := range keys {
 		if x != k {
 			otherKey = x
 		}
 	}
-	if err := c.HSet(ctx, otherKey, "rec", all["rec"]).Err(); err != nil {
+	if err := ins.HSet(ctx, otherKey, "rec", all["rec"]).Err(); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = s.Begin(ctx, Scope("partner", "IdCardVerification"), "k", fp("body"))
@@ -121,7 +124,7 @@ func TestRedisEncryptedAtRest(t *testing.T) {
 
 func TestRedisDownIsUnavailable(t *testing.T) {
 	srv := redistest.Start(t)
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, DialerRetries: 1})
+	c := resp.NewClient(&resp.Options{Addr: srv.Addr, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
 	s := NewRedis(c, "idem:", withQuickCleanup())
 	claim := begin(t, s, scope, "held", fp("body"))
@@ -143,13 +146,14 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 func TestRedisScriptReloadedAfterFlush(t *testing.T) {
 	srv := redistest.Start(t)
 	c := srv.Client(t)
+	ins := srv.Inspect(t)
 	s := NewRedis(c, "idem:")
 	begin(t, s, scope, "a", fp("body"))
-	if err := c.ScriptFlush(ctx).Err(); err != nil {
+	if err := ins.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	claim := begin(t, s, scope, "b", fp("body"))
-	if err := c.ScriptFlush(ctx).Err(); err != nil {
+	if err := ins.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := claim.Complete(ctx, answer); err != nil {

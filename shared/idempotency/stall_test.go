@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/resp"
 	"github.com/idverify/idverify/tests/redistest"
 )
 
@@ -27,7 +26,7 @@ import (
 type stalled struct {
 	srv *redistest.Server
 	pid int
-	app *redis.Client
+	app *resp.Client
 }
 
 func startStallable(t *testing.T) *stalled {
@@ -36,7 +35,7 @@ func startStallable(t *testing.T) *stalled {
 		t.Skip("redis-server is not installed (Debian: apt-get install -y redis-server)")
 	}
 	srv := redistest.Start(t)
-	info, err := srv.Client(t).Info(ctx, "server").Result()
+	info, err := srv.Inspect(t).Info(ctx, "server").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +52,7 @@ func startStallable(t *testing.T) *stalled {
 	// Registered after Start's cleanup, so it runs first: never leave a
 	// stopped server behind.
 	t.Cleanup(func() { st.resume(t) })
-	st.app = redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: 1,
+	st.app = resp.NewClient(&resp.Options{Addr: srv.Addr, MaxRetries: 1,
 		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	t.Cleanup(func() { _ = st.app.Close() })
 	return st
@@ -155,7 +154,7 @@ func TestRedisStallDuringSendingFreesTheKey(t *testing.T) {
 	wantCode(t, c.Sending(ctx), errs.Conflict, "IdempotencyClaimLost")
 	time.Sleep(300 * time.Millisecond)
 	st.resume(t)
-	if v, err := st.srv.Client(t).HGet(ctx, s.storeKey(scope, "k"), "st").Result(); err == nil {
+	if v, err := st.srv.Inspect(t).HGet(ctx, s.storeKey(scope, "k"), "st").Result(); err == nil {
 		t.Logf("record state just after resume: %q", v)
 	}
 

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
@@ -16,14 +16,14 @@ import (
 
 // Redis is a gateway.OwnerStore in Redis.
 type Redis struct {
-	c      redis.UniversalClient
+	c      *resp.Client
 	prefix string
 }
 
 var _ gateway.OwnerStore = (*Redis)(nil)
 
 // NewRedis stores owners under prefix ("idv:own:").
-func NewRedis(c redis.UniversalClient, prefix string) *Redis { return &Redis{c: c, prefix: prefix} }
+func NewRedis(c *resp.Client, prefix string) *Redis { return &Redis{c: c, prefix: prefix} }
 
 // Bind records caller as token's owner unless the token has one: a token
 // never changes hands.
@@ -36,8 +36,8 @@ func (r *Redis) Bind(ctx context.Context, kind, token, caller string, ttl time.D
 
 // Owner is token's owner, "" when none is recorded.
 func (r *Redis) Owner(ctx context.Context, kind, token string) (string, error) {
-	v, err := r.c.Get(ctx, r.prefix+gateway.OwnerKey(kind, token)).Result()
-	if errors.Is(err, redis.Nil) {
+	v, err := r.c.Get(ctx, r.prefix+gateway.OwnerKey(kind, token)).Text()
+	if errors.Is(err, resp.Nil) {
 		return "", nil
 	}
 	if err != nil {

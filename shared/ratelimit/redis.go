@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 
 	"github.com/idverify/idverify/shared/errs"
 )
@@ -16,7 +16,7 @@ import (
 // The hash holds t (tokens, a float) and ts (microseconds of the last
 // refill). Numbers are passed to redis.call as Lua numbers, which Redis
 // formats with full precision (tostring would cut to 14 digits).
-var takeScript = redis.NewScript(`
+var takeScript = resp.NewScript(`
 local now_t = redis.call('TIME')
 local now = tonumber(now_t[1]) * 1000000 + tonumber(now_t[2])
 local rate = tonumber(ARGV[1])
@@ -47,12 +47,12 @@ return {allowed, retry, math.floor(tokens)}
 
 // Redis is a Limiter shared by every instance through one Redis.
 type Redis struct {
-	c      redis.UniversalClient
+	c      *resp.Client
 	prefix string
 }
 
 // NewRedis returns a limiter whose buckets are the keys prefix+key in c.
-func NewRedis(c redis.UniversalClient, prefix string) *Redis {
+func NewRedis(c *resp.Client, prefix string) *Redis {
 	return &Redis{c: c, prefix: prefix}
 }
 

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/resp"
 	"github.com/idverify/idverify/tests/redistest"
 )
 
@@ -62,6 +61,7 @@ func TestRedisBurstSharedAcrossInstances(t *testing.T) {
 func TestRedisRefusalRefillAndTTL(t *testing.T) {
 	srv := redistest.Start(t)
 	c := srv.Client(t)
+	ins := srv.Inspect(t)
 	l := NewRedis(c, "rl:")
 	ctx := context.Background()
 	r := Rate{PerSecond: 20, Burst: 2}
@@ -75,7 +75,7 @@ func TestRedisRefusalRefillAndTTL(t *testing.T) {
 		t.Fatalf("third take = %+v, want refusal with RetryAfter in (0, 50ms]", d)
 	}
 	// The key expires once the bucket would be full again (+1 s), not never.
-	ttl, err := c.PTTL(ctx, "rl:caller:web").Result()
+	ttl, err := ins.PTTL(ctx, "rl:caller:web").Result()
 	if err != nil || ttl <= 0 || ttl > 1100*time.Millisecond {
 		t.Fatalf("PTTL = %v %v, want in (0, 1.1s]", ttl, err)
 	}
@@ -89,10 +89,11 @@ func TestRedisRefusalRefillAndTTL(t *testing.T) {
 func TestRedisScriptReloadedAfterFlush(t *testing.T) {
 	srv := redistest.Start(t)
 	c := srv.Client(t)
+	ins := srv.Inspect(t)
 	l := NewRedis(c, "rl:")
 	r := Rate{PerSecond: 1, Burst: 1}
 	mustTake(t, l, "a", r)
-	if err := c.ScriptFlush(context.Background()).Err(); err != nil {
+	if err := ins.ScriptFlush(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	// EVALSHA now answers NOSCRIPT; the limiter must fall back to EVAL.
@@ -113,8 +114,8 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 
 // noRetryClient fails at once when the server is gone; the default client
 // retries three times with backoff, which only makes outage tests slow.
-func noRetryClient(t testing.TB, srv *redistest.Server) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, DialerRetries: 1})
+func noRetryClient(t testing.TB, srv *redistest.Server) *resp.Client {
+	c := resp.NewClient(&resp.Options{Addr: srv.Addr, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -134,7 +135,7 @@ func TestFallbackWhenRedisStops(t *testing.T) {
 
 	// Healthy: Redis holds the bucket, the local one is untouched.
 	mustTake(t, l, "caller:web", r)
-	if n, _ := c.Exists(context.Background(), "rl:caller:web").Result(); n != 1 || local.Len() != 0 {
+	if n, _ := srv.Inspect(t).Exists(context.Background(), "rl:caller:web").Result(); n != 1 || local.Len() != 0 {
 		t.Fatalf("healthy fallback did not use Redis (key exists %d, local buckets %d)", n, local.Len())
 	}
 
@@ -247,7 +248,7 @@ func (f limiterFunc) Take(ctx context.Context, key string, r Rate) (Decision, er
 
 func BenchmarkRedisTake(b *testing.B) {
 	srv := redistest.Start(b)
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 16})
+	c := resp.NewClient(&resp.Options{Addr: srv.Addr, PoolSize: 16})
 	defer c.Close()
 	l := NewRedis(c, "rl:")
 	r := Rate{PerSecond: 1e9, Burst: 1 << 30}

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 
 	"github.com/idverify/idverify/shared/errs"
 )
@@ -49,7 +49,7 @@ type Config struct {
 	BaseURL    string
 	HTTPClient *http.Client
 	// Redis shares the token among instances; nil keeps it in memory.
-	Redis redis.UniversalClient
+	Redis *resp.Client
 	// Now replaces the clock (tests).
 	Now func() time.Time
 	// RefreshAfter is the token's age at which a new one is fetched.

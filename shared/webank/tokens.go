@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/idverify/idverify/shared/resp"
 
 	"github.com/idverify/idverify/shared/errs"
 )
@@ -49,7 +49,7 @@ type Credentials struct {
 
 type tokenCache struct {
 	c        *Client
-	rdb      redis.UniversalClient
+	rdb      *resp.Client
 	key      string
 	lockKey  string
 	mu       sync.Mutex
@@ -59,7 +59,7 @@ type tokenCache struct {
 	fetches int // credential fetches made by this instance (tests)
 }
 
-func newTokenCache(c *Client, rdb redis.UniversalClient) *tokenCache {
+func newTokenCache(c *Client, rdb *resp.Client) *tokenCache {
 	base := "idv:webank:" + c.cfg.AppID
 	return &tokenCache{c: c, rdb: rdb, key: base + ":credentials", lockKey: base + ":credentials:lock"}
 }
@@ -161,7 +161,7 @@ func (tc *tokenCache) fallback(err error, rejected string) (*Credentials, error)
 
 func (tc *tokenCache) read(ctx context.Context) (*Credentials, error) {
 	b, err := tc.rdb.Get(ctx, tc.key).Bytes()
-	if errors.Is(err, redis.Nil) {
+	if errors.Is(err, resp.Nil) {
 		return nil, nil
 	}
 	if err != nil {
@@ -178,13 +178,13 @@ func (tc *tokenCache) lock(ctx context.Context) (string, bool, error) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	owner := hex.EncodeToString(b[:])
-	ok, err := tc.rdb.SetNX(ctx, tc.lockKey, owner, lockTTL).Result()
+	ok, err := tc.rdb.SetNX(ctx, tc.lockKey, owner, lockTTL).Bool()
 	return owner, ok, err
 }
 
 // unlockScript deletes the lock only if we still own it: a lock that
 // expired and was taken by another writer must not be released by us.
-var unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`)
+var unlockScript = resp.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`)
 
 func (tc *tokenCache) unlock(owner string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/idverify/idverify/shared/resp"
 )
 
 // Server is a running redis-server.
@@ -56,8 +58,17 @@ func Start(t testing.TB) *Server {
 	}
 }
 
-// Client returns a client of s closed when the test ends.
-func (s *Server) Client(t testing.TB) *redis.Client {
+// Client returns a client of s closed when the test ends: the project's
+// own (shared/resp), which the stores take.
+func (s *Server) Client(t testing.TB) *resp.Client {
+	c := resp.NewClient(&resp.Options{Addr: s.Addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Inspect returns a go-redis client of s closed when the test ends: an
+// independent implementation, to check what the project's client wrote.
+func (s *Server) Inspect(t testing.TB) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr})
 	t.Cleanup(func() { _ = c.Close() })
 	return c

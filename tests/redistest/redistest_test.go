@@ -12,7 +12,7 @@ func TestStartServesAndStops(t *testing.T) {
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := c.Get(ctx, "k").Result(); err != nil || v != "v" {
+	if v, err := c.Get(ctx, "k").Text(); err != nil || v != "v" {
 		t.Fatalf("get = %q, %v", v, err)
 	}
 	s.Stop()
