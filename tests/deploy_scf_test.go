@@ -117,6 +117,10 @@ var scfEnvRE = regexp.MustCompile(`\$\{env:(\w*[\w.-_]+)\}`)
 func runSCFDeploy(t *testing.T, fake *tencentcloud.Server, dir string, env map[string]string) scfRun {
 	t.Helper()
 	node, tool := scfDeployTool(t)
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	yml, err := os.ReadFile(filepath.Join(dir, "serverless.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -618,9 +622,10 @@ func TestDeploySCFPerFunctionSrc(t *testing.T) {
 // TestDeploySCFRepository deploys the repository's serverless.yml (its hook
 // builds what is deployed). Every variable it references is first left
 // unset: the deploy must refuse before creating anything and name one; that
-// one is then set, until the deploy goes through with only what it
-// requires. That deploy (optional settings unset) and one with every
-// variable set are checked in full.
+// one is then set empty (an optional setting left off) or, if the deploy
+// names it again, to a reference, until the deploy goes through with the
+// least it accepts. That deploy and one with every variable set to a
+// reference are checked in full.
 func TestDeploySCFRepository(t *testing.T) {
 	yml, err := os.ReadFile(filepath.Join(deployRoot, "serverless.yml"))
 	if err != nil {
@@ -637,31 +642,43 @@ func TestDeploySCFRepository(t *testing.T) {
 		refs[v] = "tcssm:idverify-" + strings.ToLower(strings.ReplaceAll(v, "_", "-")) + "?version=v1"
 	}
 	env := map[string]string{}
-	var required []string
-	for range len(vars) + 1 {
+	var required, optional []string
+	deployed := false
+	for range 2*len(vars) + 1 {
 		fake := tencentcloud.Start(t, tencentcloud.Options{})
 		r := runSCFDeploy(t, fake, deployRoot, env)
 		if r.summary.OK {
-			t.Logf("required: %v; deployed with every other variable unset", required)
+			t.Logf("required: %v; optional, set empty: %v", required, optional)
 			checkSCFDeployed(t, fake, deployRoot, env, r)
+			deployed = true
 			break
 		}
 		nothingCreated(t, r)
-		named := ""
+		// Every variable the refusal names that is not yet set to a
+		// reference: unset ones are set empty, empty ones it still names
+		// are required.
+		var named []string
 		for _, v := range vars {
-			if _, set := env[v]; !set && strings.Contains(r.summary.Error, v) {
-				named = v
-				break
+			if env[v] != refs[v] && strings.Contains(r.summary.Error, v) {
+				named = append(named, v)
 			}
 		}
-		if named == "" {
-			t.Fatalf("the deploy failed without naming an unset variable: %s\n%s", r.summary.Error, tail(r.stderr, 4000))
+		if len(named) == 0 {
+			t.Fatalf("the deploy failed without naming a variable it lacks: %s\n%s", r.summary.Error, tail(r.stderr, 4000))
 		}
-		required = append(required, named)
-		env[named] = refs[named]
+		for _, v := range named {
+			if x, set := env[v]; set && x == "" {
+				optional = slices.DeleteFunc(optional, func(s string) bool { return s == v })
+				required = append(required, v)
+				env[v] = refs[v]
+			} else {
+				optional = append(optional, v)
+				env[v] = ""
+			}
+		}
 	}
-	if len(required) == len(vars) {
-		return // every variable is required: the full deploy above set them all
+	if !deployed {
+		t.Fatal("the deploy never went through")
 	}
 	fake := tencentcloud.Start(t, tencentcloud.Options{})
 	r := runSCFDeploy(t, fake, deployRoot, refs)
