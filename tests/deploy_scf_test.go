@@ -664,7 +664,7 @@ func TestDeploySCFRepository(t *testing.T) {
 			}
 		}
 		if len(named) == 0 {
-			t.Fatalf("the deploy failed without naming a variable it lacks: %s\n%s", r.summary.Error, tail(r.stderr, 4000))
+			t.Fatalf("the deploy failed, naming no variable it lacks (a failing build in the hook?): %s\n%s", r.summary.Error, tail(r.stderr, 4000))
 		}
 		for _, v := range named {
 			if x, set := env[v]; set && x == "" {
