@@ -15,10 +15,12 @@
 #   lambda arm64   AWS Lambda provided.al2023 (what template.yaml deploys)
 #   lambda amd64   AWS Lambda provided.al2023 on x86_64
 #   scf    amd64   Tencent SCF (Custom Runtime event function, or Web function)
-# Lambda builds leave out the Tencent secrets backend (-tags idv_no_tencent) and
-# the AWS SDK's config loader (-tags idv_lambda: the role's credentials come
-# from the environment Lambda sets),
-# SCF builds leave out the AWS one (-tags idv_no_aws): see shared/secrets/backends.
+# Lambda builds leave out the Tencent secrets backend (-tags idv_no_tencent),
+# the AWS SDK's config loader, the HTTP server and the SCF client (-tags
+# idv_lambda: the role's credentials come from the environment Lambda sets,
+# and every event comes through the Runtime API); SCF builds leave out the
+# AWS backend (-tags idv_no_aws: see shared/secrets/backends) and
+# aws-lambda-go (-tags idv_scf). tests/builddeps_test.go checks the lists.
 # The tag lambda.norpc drops aws-lambda-go's legacy go1.x RPC mode everywhere
 # (SCF's Go1 protocol is implemented separately in shared/runtime, and linked
 # only with SCF_GO1=1: it is net/rpc, whose html/template import turns off the
@@ -170,7 +172,7 @@ build_one() {
   local bin="$DIST/bin/${platform}_$arch/$name" tags
   case "$platform" in
     lambda) tags=lambda.norpc,idv_no_tencent,idv_lambda ;;
-    scf) tags=lambda.norpc,idv_no_aws${SCF_GO1:+,idv_scfgo1} ;;
+    scf) tags=lambda.norpc,idv_no_aws,idv_scf${SCF_GO1:+,idv_scfgo1} ;;
   esac
   printf '[%*d/%d] %-34s %-6s linux/%s\n' "$width" "$n" "$total" "$name" "$platform" "$arch"
   mkdir -p "$(dirname "$bin")"

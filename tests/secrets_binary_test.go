@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/idverify/idverify/tests/fakes/awsfake"
+	"github.com/idverify/idverify/tests/runtimes"
 	faceidfake "github.com/idverify/idverify/tests/fakes/faceid"
 )
 
@@ -45,17 +46,9 @@ func TestSecretsBinaryStartsFromReferencesOnly(t *testing.T) {
 	blob := w.aws.Encrypt(key, []byte(fkey), map[string]string{"var": "TENCENTCLOUD_SECRET_KEY"})
 	cases["awskms"]["TENCENTCLOUD_SECRET_KEY"] = "awskms:" + base64.StdEncoding.EncodeToString(blob) + "?ctx.var=TENCENTCLOUD_SECRET_KEY"
 
-	// The deployed Lambda build links no SDK config loader: it takes the
-	// role's credentials from the environment (config_lambda.go).
-	lambdaBin := buildBinaryTags(t, "id-card-verification", "lambda.norpc,idv_no_tencent,idv_lambda")
-	cases["awskms (Lambda build)"] = cases["awskms"]
 	for name, config := range cases {
 		t.Run(name, func(t *testing.T) {
 			env := secretsBinaryEnv(w, config, fakeURL)
-			bin := bin
-			if strings.Contains(name, "Lambda build") {
-				bin = lambdaBin
-			}
 			s := startServer(t, bin, env...)
 			before := fake.Calls("IdCardVerification")
 			resp, err := http.Post(s.url+"/v1/faceid/IdCardVerification", "application/json", strings.NewReader(secretsBinaryBody))
@@ -73,6 +66,35 @@ func TestSecretsBinaryStartsFromReferencesOnly(t *testing.T) {
 			w.out.Write([]byte(s.logs()))
 		})
 	}
+
+	// The deployed Lambda build links no SDK config loader and no local
+	// server: it takes the role's credentials from the environment
+	// (config_lambda.go) and is driven through the Lambda Runtime API, as
+	// Lambda would, with a direct invocation.
+	t.Run("awskms (Lambda build)", func(t *testing.T) {
+		lambdaBin := buildBinaryTags(t, "id-card-verification", "lambda.norpc,idv_no_tencent,idv_lambda")
+		var env []string
+		for _, kv := range secretsBinaryEnv(w, cases["awskms"], fakeURL) {
+			if !strings.HasPrefix(kv, "IDV_RUNTIME=") {
+				env = append(env, kv)
+			}
+		}
+		a := runtimes.StartLambda(t, lambdaBin, append(env, "AWS_REGION="+w.aws.Region())...)
+		before := fake.Calls("IdCardVerification")
+		o, err := a.Invoke(t.Context(), []byte(secretsBinaryBody), 10*time.Second)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, a.Proc.Output())
+		}
+		if o.Failure != nil || !strings.Contains(string(o.Payload), `"RequestId"`) || strings.Contains(string(o.Payload), `"Error"`) {
+			t.Fatalf("failure %+v payload %s\n%s", o.Failure, o.Payload, a.Proc.Output())
+		}
+		if got := fake.Calls("IdCardVerification") - before; got != 1 {
+			t.Fatalf("the fake FaceID saw %d verified calls, want 1", got)
+		}
+		if p := a.Problems(); len(p) > 0 {
+			t.Fatalf("runtime protocol problems: %v", p)
+		}
+	})
 }
 
 func TestSecretsBinaryFailsClosed(t *testing.T) {

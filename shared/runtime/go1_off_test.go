@@ -1,4 +1,4 @@
-//go:build !idv_scfgo1
+//go:build !idv_scfgo1 && !idv_lambda
 
 package runtime
 

@@ -4,12 +4,21 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/idverify/idverify/shared/gateway"
 	"github.com/idverify/idverify/shared/runtime/dispatch"
-	"github.com/idverify/idverify/shared/runtime/httpserver"
 	"github.com/idverify/idverify/shared/runtime/invocation"
 )
+
+// DefaultMaxBody is the default of Options.MaxBody: HTTP request bodies
+// (local and web) and stdin for invoke. It is httpserver's default, kept
+// here so a Lambda build, which links no HTTP server, has it too.
+const DefaultMaxBody = 16 << 20
+
+// DefaultHandlerTimeout is the default of Options.HandlerTimeout, as
+// httpserver's.
+const DefaultHandlerTimeout = 60 * time.Second
 
 // Exit statuses of Invoke.
 const (
@@ -27,7 +36,7 @@ func Invoke(ctx context.Context, h gateway.Handler, in io.Reader, out io.Writer,
 	log := opts.logger()
 	limit := opts.MaxBody
 	if limit <= 0 {
-		limit = httpserver.DefaultMaxBody
+		limit = DefaultMaxBody
 	}
 	payload, err := io.ReadAll(io.LimitReader(in, limit+1))
 	if err != nil {
@@ -40,7 +49,7 @@ func Invoke(ctx context.Context, h gateway.Handler, in io.Reader, out io.Writer,
 	}
 	timeout := opts.HandlerTimeout
 	if timeout <= 0 {
-		timeout = httpserver.DefaultHandlerTimeout
+		timeout = DefaultHandlerTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -1,0 +1,17 @@
+//go:build !idv_scf
+
+package runtime
+
+import (
+	"context"
+
+	"github.com/idverify/idverify/shared/gateway"
+	"github.com/idverify/idverify/shared/runtime/awslambda"
+)
+
+// serveLambda serves h through the Lambda Runtime API (aws-lambda-go). It
+// never returns: aws-lambda-go owns the process.
+func serveLambda(ctx context.Context, h gateway.Handler) error {
+	awslambda.Start(ctx, h)
+	return nil // not reached
+}
