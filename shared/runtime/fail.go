@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"github.com/idverify/idverify/shared/errs"
-	"github.com/idverify/idverify/shared/runtime/awslambda"
 )
 
 // Fail reports an initialisation failure (for example a secret that cannot
@@ -22,7 +21,7 @@ func Fail(err error, opts Options) {
 	mode, _ := Detect(os.Getenv)
 	if mode == ModeLambda {
 		if api := os.Getenv("AWS_LAMBDA_RUNTIME_API"); api != "" {
-			if rerr := awslambda.ReportInitError(context.Background(), api, err); rerr != nil {
+			if rerr := reportLambdaInitError(context.Background(), api, err); rerr != nil {
 				opts.logger().Error("reporting init error to the runtime API failed", "err", rerr)
 			}
 		}

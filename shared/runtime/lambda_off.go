@@ -14,3 +14,6 @@ func serveLambda(context.Context, gateway.Handler) error {
 	return errors.New("runtime lambda: this binary was built for Tencent SCF (-tags idv_scf) and does not serve the Lambda Runtime API; " +
 		"deploy the Lambda build (scripts/build.sh --platform lambda) or build without idv_scf")
 }
+
+// reportLambdaInitError: nothing to report to without the Lambda runtime.
+func reportLambdaInitError(context.Context, string, error) error { return nil }

@@ -15,3 +15,8 @@ func serveLambda(ctx context.Context, h gateway.Handler) error {
 	awslambda.Start(ctx, h)
 	return nil // not reached
 }
+
+// reportLambdaInitError posts err to the Runtime API's init/error.
+func reportLambdaInitError(ctx context.Context, api string, err error) error {
+	return awslambda.ReportInitError(ctx, api, err)
+}
