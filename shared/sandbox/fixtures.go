@@ -1,12 +1,8 @@
 package sandbox
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"strings"
 	"time"
 )
@@ -41,24 +37,23 @@ const (
 // pass a client's decoder: a real 16x16 JPEG, an MP4 "ftyp" box (a file
 // header and nothing else) and an empty but well-formed WAV file.
 var (
-	jpegBase64  = base64.StdEncoding.EncodeToString(tinyJPEG())
+	jpegBase64  = tinyJPEGBase64
 	videoBase64 = base64.StdEncoding.EncodeToString([]byte("\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"))
 	audioBase64 = base64.StdEncoding.EncodeToString(emptyWAV())
 )
 
-func tinyJPEG() []byte {
-	img := image.NewGray(image.Rect(0, 0, 16, 16))
-	for y := range 16 {
-		for x := range 16 {
-			img.SetGray(x, y, color.Gray{Y: uint8(96 + 8*((x+y)%8))})
-		}
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 75}); err != nil {
-		return nil // cannot happen with an in-memory image and buffer
-	}
-	return b.Bytes()
-}
+// tinyJPEGBase64 is a 16x16 grey gradient encoded by image/jpeg at quality
+// 75, as a constant: encoding it at start linked image/jpeg into every
+// function and ran the encoder on every cold start. fixtures_test.go
+// encodes it again and compares.
+const tinyJPEGBase64 = "/9j/2wCEAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAx" +
+	"NDQ0Hyc5PTgyPC4zNDIBCQkJDAsMGA0NGDIhHCEyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIy" +
+	"MjIyMjIyMjIyMjIyMjIyMjIyMjIyMv/AAAsIABAAEAEBEQD/xADSAAABBQEBAQEBAQAAAAAAAAAA" +
+	"AQIDBAUGBwgJCgsQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEV" +
+	"UtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3" +
+	"eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh" +
+	"4uPk5ebn6Onq8fLz9PX29/j5+v/aAAgBAQAAPwCP/Vf6La/6zo7j+H2Hv/L69D/Vf6La/wCs6O4/" +
+	"h9h7/wAvr0P9V/otr/rOjuP4fYe/8vr0P9V/otr/AKzo7j+H2Hv/AC+vT//Z"
 
 // emptyWAV is a 44-byte RIFF/WAVE header for 16 kHz mono 16-bit PCM with no
 // samples.
