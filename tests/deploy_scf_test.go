@@ -684,3 +684,117 @@ func TestDeploySCFRepository(t *testing.T) {
 	r := runSCFDeploy(t, fake, deployRoot, refs)
 	checkSCFDeployed(t, fake, deployRoot, refs, r)
 }
+
+// TestDeploySCFReadmeSteps follows the README's Tencent steps as written:
+// the .env block of README.md beside serverless.yml, then
+// `scripts/deploy tencent`, which checks, sets the unset optional variables
+// empty and runs `scf deploy`. The CLI is played by deploy.js (the
+// framework's own npm packages, the hook run as the CLI runs it) against
+// the fake cloud.
+func TestDeploySCFReadmeSteps(t *testing.T) {
+	node, tool := scfDeployTool(t)
+	root, err := filepath.Abs(deployRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first sh block after the Tencent heading is the .env file.
+	section := string(readme)
+	i := strings.Index(section, "### Tencent SCF")
+	if i < 0 {
+		t.Fatal("README.md has no \"### Tencent SCF\" section")
+	}
+	section = section[i:]
+	start := strings.Index(section, "```sh\n")
+	if start < 0 {
+		t.Fatal("the Tencent section has no sh block")
+	}
+	block := section[start+len("```sh\n"):]
+	block = block[:strings.Index(block, "```")]
+	var dotenv strings.Builder
+	want := map[string]string{}
+	for _, line := range strings.Split(block, "\n") {
+		line = strings.TrimSpace(line)
+		dotenv.WriteString(line + "\n")
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			want[k] = strings.Trim(v, "'\"")
+		}
+	}
+	if want["IDV_CALLERS_REF"] == "" {
+		t.Fatalf("the README's .env block sets no IDV_CALLERS_REF:\n%s", block)
+	}
+
+	// A checkout of its own: the repository's files, its own .env and dist.
+	dir := t.TempDir()
+	for _, name := range []string{"serverless.yml", "go.mod", "go.sum", "scripts", "functions", "shared", "events"} {
+		if err := os.Symlink(filepath.Join(root, name), filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(dotenv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	shim := "#!/bin/sh\n[ \"$1\" = deploy ] || { echo \"scf shim: only deploy, not $*\" >&2; exit 2; }\n" +
+		"exec \"$SCF_SHIM_NODE\" -r \"$SCF_SHIM_TOOL/preload.js\" \"$SCF_SHIM_TOOL/deploy.js\" \"$PWD\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "scf"), []byte(shim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	_, _, vars := scfExpectations(t, root)
+	expect := map[string]string{}
+	for _, v := range vars {
+		expect[v] = want[v] // unset in .env: deployed empty
+	}
+	fake := tencentcloud.Start(t, tencentcloud.Options{})
+	var cmdEnv []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		up := strings.ToUpper(k)
+		if _, isVar := expect[k]; isVar || strings.HasPrefix(up, "TENCENT") || strings.HasSuffix(up, "_PROXY") ||
+			up == "NODE_OPTIONS" || up == "NODE_EXTRA_CA_CERTS" || up == "PATH" || up == "DIST" {
+			continue
+		}
+		cmdEnv = append(cmdEnv, kv)
+	}
+	cmdEnv = append(cmdEnv, scfGoEnv()...)
+	cmdEnv = append(cmdEnv,
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"HOME="+t.TempDir(),
+		"SCF_SHIM_NODE="+node, "SCF_SHIM_TOOL="+tool,
+		"SCFDEPLOY_FAKE_ADDR="+fake.Addr,
+		"NODE_EXTRA_CA_CERTS="+fake.CAFile,
+		"SERVERLESS_PLATFORM_STAGE=prod",
+		"TENCENT_SECRET_ID="+tencentcloud.DefaultSecretID,
+		"TENCENT_SECRET_KEY="+tencentcloud.DefaultSecretKey,
+		"TENCENT_APP_ID="+fake.AppID(),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(dir, "scripts", "deploy"), "tencent")
+	cmd.Dir = dir
+	cmd.Env = cmdEnv
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	fake.ResetCalls()
+	started := time.Now()
+	runErr := cmd.Run()
+	r := scfRun{stderr: stderr.String(), calls: fake.Calls(), elapsed: time.Since(started)}
+	out := bytes.TrimSpace(stdout.Bytes())
+	if i := bytes.LastIndex(out, []byte("\n")); i >= 0 {
+		out = out[i+1:]
+	}
+	if err := json.Unmarshal(out, &r.summary); err != nil || runErr != nil {
+		t.Fatalf("scripts/deploy tencent: %v (summary: %v)\nstdout:\n%s\nstderr:\n%s", runErr, err, tail(stdout.String(), 2000), tail(stderr.String(), 4000))
+	}
+	for _, v := range vars {
+		if _, inFile := want[v]; !inFile && !strings.Contains(r.stderr, "note: "+v+" is unset: deployed empty") {
+			t.Errorf("scripts/deploy tencent does not say that %s is deployed empty:\n%s", v, tail(r.stderr, 3000))
+		}
+	}
+	t.Logf("README steps: deployed in %s, %d calls", r.elapsed.Round(time.Millisecond), len(r.calls))
+	checkSCFDeployed(t, fake, dir, expect, r)
+}
