@@ -136,10 +136,11 @@ func redact(s string) string {
 	return "[redacted]"
 }
 
-// endpoint turns Config.Endpoint into the SDK's HttpProfile.Scheme and
-// HttpProfile.Endpoint. The SDK builds the URL as scheme://Endpoint and sends
-// (and signs) Endpoint's host part as the Host header, so host:port must be
-// exactly what the server sees.
+// endpoint turns Config.Endpoint into a scheme and host[:port][/path], as
+// the SDK's HttpProfile.Scheme and HttpProfile.Endpoint would hold them.
+// The URL is scheme://host[:port][/path] and the host part is sent (and
+// signed) as the Host header, so host:port must be exactly what the server
+// sees.
 func endpoint(raw string) (scheme, hostPath string, err error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strings"
 
-	sdkerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
-
 	"github.com/idverify/idverify/shared/errs"
 )
 
@@ -62,34 +60,32 @@ const (
 	mayBeBilled = "the provider may have processed and billed this call; do not retry blindly, use an Idempotency-Key"
 )
 
-// mapError turns what the SDK's Send returned into an *errs.Error; sent says
-// whether any byte of the request may have reached FaceID.
+// mapError turns what an attempt ended with into an *errs.Error: FaceID's
+// own refusal (an *upstreamError) keeps its code, message and RequestId;
+// anything else is kind Unavailable with a message that says whether the
+// call may have been billed. status is the HTTP status of the answer (0
+// when none came); sent says whether any byte of the request may have
+// reached FaceID.
 //
-// The SDK reports both upstream errors (Response.Error) and its own failures
-// as *TencentCloudSDKError; its own codes all start with "ClientError.".
-// Their messages can quote the response body, which may hold personal data,
-// so they are never copied: only the code and the underlying network error
-// are kept as the cause.
+// Nothing of the answer's body is ever copied into a message or a cause:
+// it may hold personal data.
 func mapError(ctx context.Context, err error, status int, sent bool) *errs.Error {
-	var se *sdkerr.TencentCloudSDKError
-	if errors.As(err, &se) && !strings.HasPrefix(se.Code, "ClientError") {
-		msg := se.Message
+	var ue *upstreamError
+	if errors.As(err, &ue) {
+		msg := ue.message
 		if msg == "" {
-			msg = se.Code
+			msg = ue.code
 		}
-		e := errs.E(kindOf(se.Code), se.Code, "%s", msg)
-		if strings.HasPrefix(se.Code, "AuthFailure") {
+		e := errs.E(kindOf(ue.code), ue.code, "%s", msg)
+		if strings.HasPrefix(ue.code, "AuthFailure") {
 			e = errs.E(errs.Unavailable, CodeProviderAuthFailure,
-				"FaceID rejected this deployment's credentials (%s): check the configured key", se.Code)
+				"FaceID rejected this deployment's credentials (%s): check the configured key", ue.code)
 		}
-		e.RequestID = se.RequestId
+		e.RequestID = ue.requestID
 		return e
 	}
 
 	cause := err
-	if se != nil {
-		cause = &sdkFailure{code: se.Code, cause: se.Unwrap()}
-	}
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(cause, ctxErr) {
 		cause = errors.Join(ctxErr, cause) // so errors.Is(err, context.DeadlineExceeded) holds
 	}
@@ -97,8 +93,9 @@ func mapError(ctx context.Context, err error, status int, sent bool) *errs.Error
 	if !sent {
 		billing = notBilled
 	}
+	var readErr *errBodyRead
 	// The context is checked first: a deadline that fires while the body is
-	// read surfaces as a mere ClientError.ParseJsonError.
+	// read surfaces as a mere read error.
 	var code, what string
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
@@ -109,18 +106,19 @@ func mapError(ctx context.Context, err error, status int, sent bool) *errs.Error
 	case errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled):
 		code, what = CodeUpstreamUnavailable, "the call to FaceID was canceled"
 	case status != 0 && status != http.StatusOK:
-		// The SDK reports a non-JSON 5xx page as ParseJsonError and a JSON
-		// one as HttpStatusCodeError; the status says what happened.
+		// A 5xx page, JSON or not: the status says what happened.
 		code, what = CodeUpstreamBadResponse, fmt.Sprintf("FaceID answered HTTP %d", status)
-	case se != nil && se.Code == "ClientError.NetworkError":
+	case errors.As(err, &readErr):
+		code, what = CodeUpstreamConnection, "the connection to FaceID broke while its answer was read"
+	case errors.Is(err, errNoResponse):
+		code, what = CodeUpstreamBadResponse, "FaceID sent an answer without a Response object"
+	case status == 0:
+		// No answer at all: the request could not be sent or the
+		// connection failed before an answer came.
 		code, what = CodeUpstreamConnection, "the connection to FaceID failed"
 		if !sent {
 			what = "FaceID could not be reached"
 		}
-	case se != nil && strings.HasPrefix(se.Message, "Fail to read"):
-		// The SDK drops the cause of a body read failure; its message (which
-		// never quotes the body) is the only sign the connection broke.
-		code, what = CodeUpstreamConnection, "the connection to FaceID broke while its answer was read"
 	default:
 		code, what = CodeUpstreamBadResponse, "FaceID sent an unreadable answer"
 	}
@@ -131,18 +129,3 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
-
-// sdkFailure is the SDK's error stripped of its message.
-type sdkFailure struct {
-	code  string
-	cause error
-}
-
-func (e *sdkFailure) Error() string {
-	if e.cause == nil {
-		return "tencentcloud sdk: " + e.code
-	}
-	return "tencentcloud sdk: " + e.code + ": " + e.cause.Error()
-}
-
-func (e *sdkFailure) Unwrap() error { return e.cause }

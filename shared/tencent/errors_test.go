@@ -6,19 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	sdkerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
-
 	"github.com/idverify/idverify/shared/errs"
 )
 
-// A deadline that fires while the SDK reads the body comes back as a
-// ParseJsonError without a cause; it must still read as a timeout.
+// A deadline that fires while the answer is read comes back as a mere read
+// error; it must still read as a timeout, and quote nothing of the body.
 func TestMapErrorDeadlineDuringBodyRead(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 0)
 	defer cancel()
 	<-ctx.Done()
-	sdk := sdkerr.NewTencentCloudSDKError("ClientError.ParseJsonError", `Fail to read http body, {"Name":"张三"`, "")
-	e := mapError(ctx, sdk, 200, true)
+	e := mapError(ctx, &errBodyRead{errors.New("unexpected EOF")}, 200, true)
 	if e.Kind != errs.Unavailable || e.Code != CodeUpstreamTimeout || !errors.Is(e, context.DeadlineExceeded) {
 		t.Fatalf("got %v (cause %v)", e, e.Err)
 	}
@@ -28,9 +25,49 @@ func TestMapErrorDeadlineDuringBodyRead(t *testing.T) {
 }
 
 func TestMapErrorKeepsUpstreamFields(t *testing.T) {
-	sdk := sdkerr.NewTencentCloudSDKError("FailedOperation.IdNameMisMatch", "姓名和身份证号不一致", "rid-1")
-	e := mapError(context.Background(), sdk, 200, true)
+	up := &upstreamError{code: "FailedOperation.IdNameMisMatch", message: "姓名和身份证号不一致", requestID: "rid-1"}
+	e := mapError(context.Background(), up, 200, true)
 	if e.Kind != errs.Provider || e.Code != "FailedOperation.IdNameMisMatch" || e.Message != "姓名和身份证号不一致" || e.RequestID != "rid-1" {
 		t.Fatalf("got %+v", e)
+	}
+}
+
+// parseAnswer reads an answer as the SDK's Send did: FaceID's error
+// whatever the status, then the status, then the Response object.
+func TestParseAnswer(t *testing.T) {
+	for _, c := range []struct {
+		body   string
+		status int
+		want   error // nil: the Response object
+		code   string
+	}{
+		{`{"Response":{"Result":"0","RequestId":"r"}}`, 200, nil, ""},
+		{`{"Response":{"Error":{"Code":"InternalError","Message":"m"},"RequestId":"r"}}`, 500, &upstreamError{}, "InternalError"},
+		{`{"Response":{"Error":{"Code":"","Message":"m"},"RequestId":"r"}}`, 200, nil, ""},
+		{`{"code":4000,"codeDesc":"InvalidParameter","message":"m"}`, 200, &upstreamError{}, "InvalidParameter"},
+		{`{"Response":{}}`, 500, errStatus, ""},
+		{`{"Response":"x"}`, 200, errNoResponse, ""},
+		{`{"NoResponse":{}}`, 200, errNoResponse, ""},
+		{`{"Response":{"Error":"x"}}`, 200, errUnreadable, ""},
+		{`{"Response":{"RequestId":1}}`, 200, errUnreadable, ""},
+		{`<html>`, 502, errUnreadable, ""},
+		{`{"Response":{"a":1}`, 200, errUnreadable, ""},
+	} {
+		got, err := parseAnswer([]byte(c.body), c.status)
+		var ue *upstreamError
+		switch want := c.want.(type) {
+		case nil:
+			if err != nil || !strings.Contains(c.body, string(got)) || got[0] != '{' {
+				t.Errorf("%s: %s, %v", c.body, got, err)
+			}
+		case *upstreamError:
+			if !errors.As(err, &ue) || ue.code != c.code {
+				t.Errorf("%s: %v, want upstream %s", c.body, err, c.code)
+			}
+		default:
+			if !errors.Is(err, want) {
+				t.Errorf("%s: %v, want %v", c.body, err, want)
+			}
+		}
 	}
 }

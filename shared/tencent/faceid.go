@@ -1,39 +1,40 @@
 // Package tencent is the live FaceID provider: it sends FaceID 2018-03-01
-// actions to Tencent Cloud through the tencentcloud-sdk-go common client
-// (which signs with TC3-HMAC-SHA256) and returns the answers untouched.
+// actions to Tencent Cloud in the API 3.0 form, signed with
+// TC3-HMAC-SHA256 (checked against tencentcloud-sdk-go's signer in the
+// tests), and returns the answers untouched.
 package tencent
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"time"
-
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/provider"
 )
 
 const (
-	service = "faceid"
-	version = "2018-03-01"
+	service     = "faceid"
+	version     = "2018-03-01"
+	defaultHost = service + ".tencentcloudapi.com"
 )
 
 var _ provider.FaceID = (*FaceID)(nil)
 
 // FaceID implements provider.FaceID against Tencent Cloud. Build it once per
-// process and share it: the SDK client and its connection pool are reused by
-// every call, and Call is safe for concurrent use.
+// process and share it: the HTTP client and its connection pool are reused
+// by every call, and Call is safe for concurrent use.
 type FaceID struct {
-	client  *common.Client
-	cred    credential
+	client  *http.Client
+	sign    *signer
+	region  string
+	cred    func() (id, key, token string)
 	timeout time.Duration
 	margin  time.Duration
 	log     *slog.Logger
@@ -73,31 +74,31 @@ func New(cfg Config) (*FaceID, error) {
 		return nil, errs.Wrap(err, errs.Internal, "", "tencent: IDV_TENCENT_ENDPOINT: %v", err)
 	}
 
-	cp := profile.NewClientProfile()
-	cp.HttpProfile.Scheme = scheme
-	cp.HttpProfile.Endpoint = host
-	cp.HttpProfile.ReqMethod = http.MethodPost
-	// The SDK's own timeout is whole seconds; the per-call context is the
-	// real limit, this is only a backstop.
-	cp.HttpProfile.ReqTimeout = int(math.Ceil(cfg.Timeout.Seconds()))
-	cp.SignMethod = "TC3-HMAC-SHA256"
-	// Retries are decided in Call, with billing in mind: the SDK's would
-	// repeat a call after a timeout, when it may already have been billed.
-	cp.NetworkFailureMaxRetries = 0
-	cp.RateLimitExceededMaxRetries = 0
-	cp.UnsafeRetryOnConnectionFailure = false
-	// The region breaker would silently switch to a backup endpoint.
-	cp.DisableRegionBreaker = true
-	// Debug dumps whole requests and responses (personal data) to stderr.
-	cp.Debug = false
+	if host == "" {
+		host = defaultHost
+	}
+	// As the SDK does: the Host header (signed) is the endpoint's host part,
+	// the URL keeps its path.
+	hostOnly, path := host, "/"
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		hostOnly, path = host[:i], host[i:]
+	}
+	sign := &signer{host: hostOnly, url: strings.ToLower(scheme) + "://" + hostOnly + path, now: time.Now}
 
-	cred := credential{get: get}
-	client := common.NewCommonClient(cred, cfg.Region, cp).WithRequestClient("idverify")
-	client.WithHttpTransport(statusTransport{newTransport()})
+	// Retries are decided in Call, with billing in mind; Go's client never
+	// repeats a POST by itself, and does not follow redirects here:
+	// following a 307 would send a charged action a second time, to a host
+	// we did not choose. Its Timeout (the SDK's whole seconds) is only a
+	// backstop: the per-call context is the real limit.
+	client := &http.Client{
+		Transport:     newTransport(),
+		Timeout:       time.Duration(math.Ceil(cfg.Timeout.Seconds())) * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 
 	return &FaceID{
-		client: client, cred: cred, timeout: cfg.Timeout, margin: max(cfg.DeadlineMargin, 0),
-		log: cfg.Logger, sleep: sleepCtx,
+		client: client, sign: sign, region: cfg.Region, cred: get,
+		timeout: cfg.Timeout, margin: max(cfg.DeadlineMargin, 0), log: cfg.Logger, sleep: sleepCtx,
 	}, nil
 }
 
@@ -127,7 +128,7 @@ func (f *FaceID) Call(ctx context.Context, action string, params json.RawMessage
 	}
 	// Role credentials can vanish under a running instance; signing with
 	// an empty key would only earn an AuthFailure.
-	if id, key, _ := f.cred.GetCredential(); id == "" || key == "" {
+	if id, key, _ := f.cred(); id == "" || key == "" {
 		return nil, errs.E(errs.Unavailable, CodeProviderAuthFailure,
 			"no FaceID credentials are available (%s); nothing was sent", credentialHint)
 	}
@@ -153,24 +154,26 @@ func (f *FaceID) callContext(ctx context.Context) (context.Context, context.Canc
 // attempt sends the action once. sent reports whether any byte of the
 // request may have reached FaceID.
 func (f *FaceID) attempt(ctx context.Context, action string, params json.RawMessage) (_ json.RawMessage, _ *errs.Error, sent bool) {
-	var status int
 	trace := &sendTrace{}
-	req := newRawRequest(action, params)
-	// The SDK hands this context to http.NewRequest, so its deadline aborts
-	// the dial, the write and the read of the answer.
-	actx := httptrace.WithClientTrace(context.WithValue(ctx, statusKey{}, &status), trace.clientTrace())
-	req.SetContext(actx)
-	resp := &rawResponse{}
-	if err := f.client.Send(req, resp); err != nil {
+	// The request carries this context, so its deadline aborts the dial,
+	// the write and the read of the answer.
+	req, err := f.newRequest(httptrace.WithClientTrace(ctx, trace.clientTrace()), action, params)
+	if err != nil {
+		return nil, errs.Wrap(err, errs.Internal, "", "tencent: building the request: %v", err), false
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
 		wrote := trace.sent()
-		return nil, mapError(ctx, err, status, wrote), wrote
+		return nil, mapError(ctx, err, 0, wrote), wrote
 	}
-	var env struct{ Response json.RawMessage }
-	if err := json.Unmarshal(resp.body, &env); err != nil || len(env.Response) == 0 || env.Response[0] != '{' {
-		return nil, errs.Wrap(errors.New("response has no Response object"), errs.Unavailable,
-			CodeUpstreamBadResponse, "FaceID sent an answer without a Response object; %s", mayBeBilled), true
+	body, err := readAnswer(resp)
+	if err == nil {
+		var inner json.RawMessage
+		if inner, err = parseAnswer(body, resp.StatusCode); err == nil {
+			return inner, nil, true
+		}
 	}
-	return env.Response, nil, true
+	return nil, mapError(ctx, err, resp.StatusCode, true), true
 }
 
 // validAction accepts FaceID action names ([A-Za-z0-9]+); anything else
