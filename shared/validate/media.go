@@ -19,54 +19,109 @@ import (
 // allocation proportional to its size. The decoded bytes are not inspected: whether they are a JPEG or an
 // MP4 is Tencent's call, and it does not charge for an undecodable image.
 func Base64Media(s string, maxEncodedBytes int) error {
-	if s == "" {
+	m := mediaScan{n: len(s)}
+	m.hn = copy(m.head[:], s)
+	if err := m.start(maxEncodedBytes); err != nil {
+		return err
+	}
+	feed(&m, s)
+	return m.finish()
+}
+
+// mediaScan is Base64Media's check over a string given in pieces (so that
+// a value still in its JSON form is checked where it lies): the length and
+// the first bytes are known before the pieces are fed in order.
+type mediaScan struct {
+	n    int     // length of the whole string
+	head [5]byte // its first bytes
+	hn   int     // how many of them there are (at most 5)
+	i    int     // bytes fed so far
+	pad  bool    // the byte at n-2 was '=': the last one must be too
+	err  error
+	k    int // bytes waiting in src
+	src  [4 * 1024]byte
+	dst  [3 * 1024]byte
+}
+
+// start runs the checks that need only the length and the first bytes.
+func (m *mediaScan) start(maxEncodedBytes int) error {
+	switch {
+	case m.n == 0:
 		return broken("must not be empty")
-	}
-	if hasPrefixFold(s, "data:") {
+	case m.hn == 5 && strings.EqualFold(string(m.head[:]), "data:"):
 		return broken("must be raw base64, not a data: URI")
-	}
-	if len(s) > maxEncodedBytes {
+	case m.n > maxEncodedBytes:
 		return broken("must be at most " + strconv.Itoa(max(maxEncodedBytes, 0)) + " bytes of base64")
-	}
-	if len(s)%4 != 0 {
+	case m.n%4 != 0:
 		return broken("length must be a multiple of 4 (standard base64 with = padding)")
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case isBase64Char(c):
-		case c == '=':
-			// Padding is one or two '=' that end the string.
-			if i < len(s)-2 || (i == len(s)-2 && s[i+1] != '=') {
-				return broken("may have = padding only at the end")
-			}
-		case c == '-' || c == '_':
-			return broken("must use the standard base64 alphabet, not the URL-safe one")
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			return broken("must not contain spaces or line breaks")
-		default:
-			return broken("must contain only base64 characters")
-		}
-	}
-	// The scan above already implies the string decodes; decoding anyway
-	// keeps the promise independent of that reasoning, in 4 KiB steps.
-	var src [4 * 1024]byte
-	var dst [3 * 1024]byte
-	for rest := s; rest != ""; {
-		n := copy(src[:], rest)
-		rest = rest[n:]
-		if _, err := base64.StdEncoding.Decode(dst[:], src[:n]); err != nil {
-			return broken("is not valid base64")
-		}
 	}
 	return nil
 }
 
-func isBase64Char(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
+// feed checks the next piece, stopping at the first broken rule. The
+// characters are checked as they come; decoding (which the character rules
+// already imply succeeds, but is done anyway so that the promise does not
+// rest on that reasoning) goes through a fixed 4 KiB buffer.
+func feed[T ~string | ~[]byte](m *mediaScan, s T) bool {
+	if m.err != nil {
+		return false
+	}
+	for j := 0; j < len(s); j++ {
+		c := s[j]
+		i := m.i + j
+		if m.pad && c != '=' {
+			m.err = broken("may have = padding only at the end")
+			return false
+		}
+		switch {
+		case isBase64Char(c):
+		case c == '=':
+			// Padding is one or two '=' that end the string.
+			if i < m.n-2 {
+				m.err = broken("may have = padding only at the end")
+				return false
+			}
+			m.pad = i == m.n-2
+		case c == '-' || c == '_':
+			m.err = broken("must use the standard base64 alphabet, not the URL-safe one")
+			return false
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			m.err = broken("must not contain spaces or line breaks")
+			return false
+		default:
+			m.err = broken("must contain only base64 characters")
+			return false
+		}
+	}
+	m.i += len(s)
+	for len(s) > 0 {
+		n := copy(m.src[m.k:], s)
+		s, m.k = s[n:], m.k+n
+		if m.k == len(m.src) && !m.decode() {
+			return false
+		}
+	}
+	return true
 }
 
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+func (m *mediaScan) decode() bool {
+	if _, err := base64.StdEncoding.Decode(m.dst[:], m.src[:m.k]); err != nil {
+		m.err = broken("is not valid base64")
+		return false
+	}
+	m.k = 0
+	return true
+}
+
+func (m *mediaScan) finish() error {
+	if m.err == nil && m.k > 0 {
+		m.decode()
+	}
+	return m.err
+}
+
+func isBase64Char(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
 }
 
 // HTTPURL checks an ImageUrl, VideoUrl or RedirectUrl field: an absolute
