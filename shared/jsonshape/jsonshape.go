@@ -127,6 +127,21 @@ func Check(model reflect.Type, body []byte) error {
 
 // CheckLimits is Check with explicit limits.
 func CheckLimits(model reflect.Type, body []byte, lim Limits) error {
+	_, err := CheckStrings(model, body, lim, nil)
+	return err
+}
+
+// Span is where the value of a top-level member lies in a body.
+type Span struct {
+	Name       string // the member's name (one of those asked for)
+	Start, End int    // body[Start:End] is the value, a string literal with its quotes
+}
+
+// CheckStrings is CheckLimits that also says where the values of the
+// top-level members named in names lie, for those whose value is a string,
+// in the order they appear: a caller can then read a large value (a base64
+// image) where it is instead of decoding a copy of it.
+func CheckStrings(model reflect.Type, body []byte, lim Limits, names []string) ([]Span, error) {
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = DefaultMaxDepth
 	}
@@ -134,14 +149,14 @@ func CheckLimits(model reflect.Type, body []byte, lim Limits) error {
 		lim.MaxValues = DefaultMaxValues
 	}
 	if !utf8.Valid(body) {
-		return &Error{Kind: InvalidUTF8, Offset: int64(invalidUTF8At(body)) + 1}
+		return nil, &Error{Kind: InvalidUTF8, Offset: int64(invalidUTF8At(body)) + 1}
 	}
-	w := walker{data: body, lim: lim}
+	w := walker{data: body, lim: lim, names: names}
 	if err := w.top(shapeOf(model)); err != nil {
 		err.finish()
-		return err
+		return nil, err
 	}
-	return nil
+	return w.spans, nil
 }
 
 func invalidUTF8At(b []byte) int {
@@ -170,6 +185,8 @@ type walker struct {
 	pos    int
 	values int
 	lim    Limits
+	names  []string // top-level members whose string values are located
+	spans  []Span
 }
 
 // at adds a step to the path of an error unwinding through it.
@@ -350,8 +367,24 @@ func (w *walker) object(sh *shape, depth int) *Error {
 			return w.syntax()
 		}
 		w.pos++
+		var span *Span
+		if depth == 1 && len(w.names) > 0 {
+			w.skipSpace()
+			if w.pos < len(w.data) && w.data[w.pos] == '"' {
+				for _, n := range w.names {
+					if n == string(key) {
+						w.spans = append(w.spans, Span{Name: n, Start: w.pos})
+						span = &w.spans[len(w.spans)-1]
+						break
+					}
+				}
+			}
+		}
 		if err := w.value(fsh, depth); err != nil {
 			return at(err, seg{key: raw, esc: esc})
+		}
+		if span != nil {
+			span.End = w.pos
 		}
 		w.skipSpace()
 		if w.pos >= len(w.data) {

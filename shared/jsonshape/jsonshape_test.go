@@ -457,3 +457,26 @@ func TestConcurrentFirstUse(t *testing.T) {
 		t.Fatalf("%v", e)
 	}
 }
+
+// CheckStrings locates the string values of the top-level members asked
+// for, escaped names included, and nothing nested or of another type.
+func TestCheckStrings(t *testing.T) {
+	body := []byte(` { "IdCard" : "11\"0" , "Name":null, "Encryption":{"Iv":"nested"}, "flex":"f", "extData":{"IdCard":"x"}, "\u0061ny": "a\/b" }`)
+	spans, err := CheckStrings(modelType, body, Limits{}, []string{"IdCard", "Name", "Iv", "any"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range spans {
+		got = append(got, s.Name+"="+string(body[s.Start:s.End]))
+	}
+	if want := []string{`IdCard="11\"0"`, `any="a\/b"`}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("spans %q, want %q", got, want)
+	}
+	// A refused body has no spans, and the same error as Check.
+	bad := []byte(`{"IdCard":"1","IdCard":"2"}`)
+	spans, err = CheckStrings(modelType, bad, Limits{}, []string{"IdCard"})
+	if spans != nil || kindOf(t, err).Kind != DuplicateKey || kindOf(t, Check(modelType, bad)).Kind != DuplicateKey {
+		t.Fatalf("spans %v, err %v", spans, err)
+	}
+}

@@ -20,9 +20,11 @@ type Local struct {
 
 // Check decodes params into the action's request model and validates it.
 // It returns the decoded request, or a Local answer, or an *errs.Error of kind
-// Invalid naming the field and the rule.
+// Invalid naming the field and the rule. Media fields (ImageBase64...) are
+// validated where they lie in params: in the returned request they hold a
+// stand-in ("A", or "" for a blank value), never a copy of the media.
 func Check(a *faceid.Action, params []byte) (req any, local *Local, err error) {
-	req, err = decode(a, params)
+	req, media, err := decode(a, params)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,7 +41,11 @@ func Check(a *faceid.Action, params []byte) (req any, local *Local, err error) {
 			continue
 		}
 		if max, isMedia := a.MediaLimit(name); isMedia {
-			if err := validate.Base64Media(s, max); err != nil {
+			err := validate.Base64Media(s, max)
+			if lit, ok := media[name]; ok {
+				err = validate.Base64MediaJSON(lit, max)
+			}
+			if err != nil {
 				return nil, nil, errs.E(errs.Invalid, "InvalidParameterValue", "field %s: %s", name, ruleText(err))
 			}
 			continue

@@ -22,12 +22,18 @@ import (
 //   - the same key twice in one object, for the same reason: encoding/json
 //     keeps the last value, another parser may keep the first.
 //
-// Types of values are left to the full decode, which names the field.
-func checkShape(model reflect.Type, params []byte) error {
-	err := jsonshape.CheckLimits(model, params, jsonshape.Limits{MaxDepth: MaxDepth, MaxValues: MaxValues})
+// Types of values are left to the full decode, which names the field. It
+// returns where the string values of the top-level members named in media
+// lie.
+func checkShape(model reflect.Type, params []byte, media []string) ([]jsonshape.Span, error) {
+	spans, err := jsonshape.CheckStrings(model, params, jsonshape.Limits{MaxDepth: MaxDepth, MaxValues: MaxValues}, media)
 	if err == nil {
-		return nil
+		return spans, nil
 	}
+	return nil, shapeError(err)
+}
+
+func shapeError(err error) error {
 	var e *jsonshape.Error
 	if !errors.As(err, &e) {
 		return errs.Wrap(err, errs.Invalid, "InvalidParameter", "request body cannot be decoded")
