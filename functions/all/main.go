@@ -77,8 +77,12 @@ func main() {
 		app.Main("IdCardOCRVerification")
 	case "id-card-verification":
 		app.Main("IdCardVerification")
+	case "image-recognition":
+		app.Main("ImageRecognition")
 	case "image-recognition-v2":
 		app.Main("ImageRecognitionV2")
+	case "liveness":
+		app.Main("Liveness")
 	case "liveness-compare":
 		app.Main("LivenessCompare")
 	case "liveness-recognition":

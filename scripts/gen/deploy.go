@@ -70,7 +70,8 @@ type deployAction struct {
 	name     string // IdCardVerification; for catalog functions the CamelCase of fn
 	fn       string // id-card-verification
 	qps      int
-	mediaMax int // largest base64 media field in bytes, 0 when none
+	mediaMax int  // largest base64 media field in bytes, 0 when none
+	dep      bool // Tencent no longer onboards new users to the action
 
 	// Catalog (non-FaceID) functions only.
 	route    string           // the HTTP path; FaceID actions use /v1/faceid/<name>
@@ -158,13 +159,16 @@ func (a deployAction) description() string {
 	if a.mediaMax > 0 {
 		d += fmt.Sprintf("; base64 media up to %d MiB", a.mediaMax>>20)
 	}
+	if a.dep {
+		d += "; deprecated by Tencent (no new users)"
+	}
 	return d
 }
 
 func deployActions(s *spec) []deployAction {
 	out := make([]deployAction, 0, len(s.Actions))
 	for _, a := range s.Actions {
-		d := deployAction{name: a.Action, fn: kebab(a.Action), qps: a.Gateway.QPS}
+		d := deployAction{name: a.Action, fn: kebab(a.Action), qps: a.Gateway.QPS, dep: a.Deprecated}
 		for _, l := range a.Gateway.SizeLimits {
 			if n, ok := mediaLimit(l); ok && n > d.mediaMax {
 				d.mediaMax = n

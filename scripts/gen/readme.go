@@ -25,7 +25,11 @@ func genReadme(s *spec, readme string) (string, error) {
 		if bl := a.Gateway.Billing; bl != nil {
 			codes = fmt.Sprintf("%d / %d", len(bl.Charged), len(bl.Free))
 		}
-		fmt.Fprintf(&b, "| %s | `functions/%s` | %d | %s |\n", a.Action, kebab(a.Action), a.Gateway.QPS, codes)
+		name := a.Action
+		if a.Deprecated {
+			name += " (deprecated: no new users)"
+		}
+		fmt.Fprintf(&b, "| %s | `functions/%s` | %d | %s |\n", name, kebab(a.Action), a.Gateway.QPS, codes)
 	}
 	return readme[:i+len(actionsBegin)] + b.String() + readme[j:], nil
 }

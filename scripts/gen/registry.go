@@ -15,6 +15,9 @@ func genRegistry(s *spec) string {
 	b.WriteString("var actions = []*Action{\n")
 	for _, a := range s.Actions {
 		fmt.Fprintf(&b, "\t{\n\t\tName: %q, Function: %q, QPS: %d,\n", a.Action, kebab(a.Action), a.Gateway.QPS)
+		if a.Deprecated {
+			fmt.Fprintf(&b, "\t\tDeprecated: true, Deprecation: %q,\n", a.Deprecation)
+		}
 		var req []string
 		for _, f := range a.Request {
 			if f.Required {

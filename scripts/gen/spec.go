@@ -11,8 +11,9 @@ import (
 	"unicode"
 )
 
-// spec mirrors the parts of shared/faceid/spec/faceid-2018-03-01.json the
-// generator reads. Unknown keys are ignored so the spec can carry more facts.
+// spec mirrors the parts of shared/faceid/spec/faceid-2018-03-01.json (and
+// of its supplement, which has the same shape) the generator reads. Unknown
+// keys are ignored so the spec can carry more facts.
 type spec struct {
 	Service           string             `json:"service"`
 	Version           string             `json:"version"`
@@ -29,6 +30,10 @@ type specAction struct {
 	Response       []specField `json:"response"`
 	NestedTypes    []string    `json:"nested_types"`
 	Gateway        gateway     `json:"gateway"`
+	// Deprecated marks an action Tencent no longer onboards new users to
+	// (it still serves existing ones); Deprecation says so in words.
+	Deprecated  bool   `json:"deprecated"`
+	Deprecation string `json:"deprecation"`
 }
 
 type gateway struct {
@@ -66,7 +71,40 @@ type specField struct {
 	Deprecated bool   `json:"deprecated"`
 }
 
+// loadSpec reads the spec at path and, when it exists, its supplement
+// (supplementPath(path)): the actions Tencent still serves but its node SDK,
+// which scripts/refresh-spec reads, no longer declares. The two must not
+// overlap: an action, struct or error code defined in both is an error, so
+// that a refresh that brings an action back is noticed and the supplement's
+// copy removed.
 func loadSpec(path string) (*spec, error) {
+	s, err := readSpec(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Actions) == 0 {
+		return nil, fmt.Errorf("%s: no actions", path)
+	}
+	sup := supplementPath(path)
+	if _, err := os.Stat(sup); err == nil {
+		extra, err := readSpec(sup)
+		if err != nil {
+			return nil, err
+		}
+		if err := mergeSpec(s, extra); err != nil {
+			return nil, fmt.Errorf("%s: %w", sup, err)
+		}
+	}
+	sort.Slice(s.Actions, func(i, j int) bool { return s.Actions[i].Action < s.Actions[j].Action })
+	return s, nil
+}
+
+// supplementPath is foo.json's supplement, foo.supplement.json.
+func supplementPath(path string) string {
+	return strings.TrimSuffix(path, ".json") + ".supplement.json"
+}
+
+func readSpec(path string) (*spec, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -75,11 +113,43 @@ func loadSpec(path string) (*spec, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(s.Actions) == 0 {
-		return nil, fmt.Errorf("%s: no actions", path)
-	}
-	sort.Slice(s.Actions, func(i, j int) bool { return s.Actions[i].Action < s.Actions[j].Action })
 	return &s, nil
+}
+
+func mergeSpec(s, extra *spec) error {
+	if extra.Service != s.Service || extra.Version != s.Version {
+		return fmt.Errorf("is for %s %s, not %s %s", extra.Service, extra.Version, s.Service, s.Version)
+	}
+	have := map[string]bool{}
+	for _, a := range s.Actions {
+		have[a.Action] = true
+	}
+	for _, a := range extra.Actions {
+		if have[a.Action] {
+			return fmt.Errorf("action %s is also in the main spec: delete it from the supplement", a.Action)
+		}
+		have[a.Action] = true
+		s.Actions = append(s.Actions, a)
+	}
+	for n, st := range extra.Structs {
+		if _, dup := s.Structs[n]; dup {
+			return fmt.Errorf("struct %s is also in the main spec: delete it from the supplement", n)
+		}
+		if s.Structs == nil {
+			s.Structs = map[string]sstruct{}
+		}
+		s.Structs[n] = st
+	}
+	for c, d := range extra.ErrorDescriptions {
+		if _, dup := s.ErrorDescriptions[c]; dup {
+			return fmt.Errorf("error code %s is also in the main spec: delete it from the supplement", c)
+		}
+		if s.ErrorDescriptions == nil {
+			s.ErrorDescriptions = map[string]string{}
+		}
+		s.ErrorDescriptions[c] = d
+	}
+	return nil
 }
 
 // floatFields are the numeric fields that carry fractions (scores and

@@ -116,7 +116,9 @@ func containsAny(s string, subs []string) bool {
 // hashLen is the hex length of each EncryptedPhoneVerification mode.
 var hashLen = map[string]int{"1": 32, "2": 64, "3": 64}
 
-// checkSpecial holds the few rules that involve more than one field. A
+// checkSpecial holds the few rules that involve more than one field
+// (EncryptedPhoneVerification's hashes; the liveness actions' LivenessType
+// and the ValidateData that goes with it). A
 // failure is answered with the action's generic "参数错误" code where it has
 // one, else as InvalidParameterValue.
 func checkSpecial(a *faceid.Action, v reflect.Value) (*Local, error) {
@@ -125,6 +127,16 @@ func checkSpecial(a *faceid.Action, v reflect.Value) (*Local, error) {
 			return &Local{Code: code, Field: field, Rule: rule, ResultField: a.ResultField}, nil
 		}
 		return nil, errs.E(errs.Invalid, "InvalidParameterValue", "field %s %s", field, rule)
+	}
+	if lt, ok := stringField(v.FieldByName("LivenessType")); ok {
+		// The liveness actions: the mode, then the data that goes with it.
+		if err := validate.LivenessType(lt); err != nil {
+			return fail("LivenessType", ruleText(err))
+		}
+		vd, _ := stringField(v.FieldByName("ValidateData"))
+		if err := validate.ValidateData(lt, vd); err != nil {
+			return fail("ValidateData", ruleText(err))
+		}
 	}
 	mode, ok := stringField(v.FieldByName("EncryptionMode"))
 	if !ok || mode == "0" {

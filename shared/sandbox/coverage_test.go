@@ -97,7 +97,7 @@ func TestUnknownActionAndBadJSON(t *testing.T) {
 	if p.Name() != "sandbox" {
 		t.Errorf("Name() = %q", p.Name())
 	}
-	e := callErr(t, p, "ImageRecognition", json.RawMessage(`{}`))
+	e := callErr(t, p, "NoSuchAction", json.RawMessage(`{}`))
 	if e.Code != "InvalidAction" || e.Kind != errs.NotFound {
 		t.Errorf("unknown action: %v (%v)", e, e.Kind)
 	}

@@ -22,7 +22,8 @@
 //   - element checks (numeric Result codes): the documented result codes
 //     other than success, in registry order;
 //   - face checks ("Success" / "FailedOperation.X": ImageRecognitionV2,
-//     LivenessRecognition, LivenessCompare, CheckIdCardInformation, and
+//     LivenessRecognition, LivenessCompare, CheckIdCardInformation, the
+//     deprecated ImageRecognition and Liveness, and
 //     DetectAIFakeFaces, which has no Result): the documented results other
 //     than Success, then the action's other FailedOperation.* error codes in
 //     registry order. InvalidParameter* and UnauthorizedOperation* codes are
@@ -47,7 +48,7 @@
 //   - any base64 media field (ImageBase64, VideoBase64, FaceInput): the
 //     base64 of the ASCII text "sandbox-outcome-NN" (MagicMedia). This is
 //     how the photo-only actions (LivenessCompare, CheckIdCardInformation,
-//     IdCardOCRVerification, DetectAIFakeFaces) are steered; other media
+//     IdCardOCRVerification, DetectAIFakeFaces, Liveness) are steered; other media
 //     succeeds;
 //   - GetWxNFCResult NFCToken and ParseNfcData ReqId:
 //     "sandbox-nfc-outcome-NN" (MagicNFCToken).

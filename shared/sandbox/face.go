@@ -33,13 +33,35 @@ func livenessPassed(o outcome) bool {
 	return false
 }
 
-// bestFrameNum reads {"BestFrameNum": n} from Optional (2-10 frames).
+// bestFrameNum reads {"BestFrameNum": n} from Optional (2-10 frames; 1-10
+// for Liveness).
 func bestFrameNum(optional *string) int {
 	var o struct{ BestFrameNum int }
 	if optional == nil || json.Unmarshal([]byte(*optional), &o) != nil {
 		return 0
 	}
 	return min(max(o.BestFrameNum, 0), 10)
+}
+
+// imageRecognition is the deprecated first version of ImageRecognitionV2:
+// the same check, without Extra.
+func imageRecognition(p *Provider, c *call, r *faceid.ImageRecognitionRequest) (any, error) {
+	o := c.outcome
+	return &faceid.ImageRecognitionResponse{Sim: f64(faceScore(o)), Result: str(o.Code), Description: str(o.Description)}, nil
+}
+
+// liveness (deprecated) only judges whether the video shows a live person;
+// there is no comparison, so no Sim. A video that passes has a best frame.
+func liveness(p *Provider, c *call, r *faceid.LivenessRequest) (any, error) {
+	o := c.outcome
+	resp := &faceid.LivenessResponse{Result: str(o.Code), Description: str(o.Description)}
+	if o.Code == "Success" {
+		resp.BestFrameBase64 = str(jpegBase64)
+		if n := bestFrameNum(r.Optional); n > 0 {
+			resp.BestFrameList = frames(n)
+		}
+	}
+	return resp, nil
 }
 
 func imageRecognitionV2(p *Provider, c *call, r *faceid.ImageRecognitionV2Request) (any, error) {

@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/idverify/idverify/shared/faceid"
 )
 
-// specFile is the FaceID spec the registry is generated from; the test
-// reads it directly so that it does not trust the generated models.
-const specFile = "../faceid/spec/faceid-2018-03-01.json"
+// specFiles are the FaceID spec the registry is generated from (Tencent's
+// file and the supplement with the actions its node SDK no longer
+// declares); the test reads them directly so that it does not trust the
+// generated models.
+var specFiles = []string{"../faceid/spec/faceid-2018-03-01.json", "../faceid/spec/faceid-2018-03-01.supplement.json"}
 
 type specField struct {
 	Name string `json:"name"`
@@ -27,18 +31,28 @@ type spec struct {
 
 func loadSpec(t *testing.T) *spec {
 	t.Helper()
-	b, err := os.ReadFile(specFile)
-	if err != nil {
-		t.Fatal(err)
+	var all spec
+	for _, f := range specFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s spec
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		all.Actions = append(all.Actions, s.Actions...)
+		if all.Structs == nil {
+			all.Structs = s.Structs
+		}
+		for n, st := range s.Structs {
+			all.Structs[n] = st
+		}
 	}
-	var s spec
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
+	if len(all.Actions) != len(faceid.All()) {
+		t.Fatalf("spec files have %d actions, the registry %d", len(all.Actions), len(faceid.All()))
 	}
-	if len(s.Actions) != 37 {
-		t.Fatalf("spec has %d actions, want 37", len(s.Actions))
-	}
-	return &s
+	return &all
 }
 
 // mayBeNull lists the response fields a success answer leaves null, each

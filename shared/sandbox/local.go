@@ -132,6 +132,16 @@ func faceLocal(a *faceid.Action, req any, code string) (localCode, bool) {
 				}}, true
 		}
 	case "InvalidParameterValue":
+		if hasField(req, "LivenessType") {
+			// Liveness, LivenessRecognition, LivenessCompare: a mode other
+			// than LIP/ACTION/SILENT, or LIP/ACTION without its code.
+			return localCode{code: code, description: desc, field: "LivenessType", example: "lip", asError: true,
+				bad: func(req any) bool {
+					lt, ok := getString(req, "LivenessType")
+					vd, _ := getString(req, "ValidateData")
+					return ok && (validate.LivenessType(lt) != nil || validate.ValidateData(lt, vd) != nil)
+				}}, true
+		}
 		if lim, ok := a.MediaLimit("FaceInput"); ok {
 			lc := fieldRule(code, desc, "FaceInput", "not base64!", func(s string) error { return validate.Base64Media(s, lim) })
 			lc.asError = true

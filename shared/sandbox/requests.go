@@ -78,8 +78,12 @@ func happyRequest(action string) any {
 		return &faceid.IdCardOCRVerificationRequest{ImageBase64: str(jpegBase64)}
 	case "IdCardVerification":
 		return &faceid.IdCardVerificationRequest{IdCard: id, Name: name}
+	case "ImageRecognition":
+		return &faceid.ImageRecognitionRequest{IdCard: id, Name: name, ImageBase64: str(jpegBase64)}
 	case "ImageRecognitionV2":
 		return &faceid.ImageRecognitionV2Request{IdCard: id, Name: name, ImageBase64: str(jpegBase64), Extra: str(sampleExtra)}
+	case "Liveness":
+		return &faceid.LivenessRequest{VideoBase64: str(videoBase64), LivenessType: str("SILENT"), Optional: str(`{"BestFrameNum":2}`)}
 	case "LivenessCompare":
 		return &faceid.LivenessCompareRequest{LivenessType: str("SILENT"), ImageBase64: str(jpegBase64), VideoBase64: str(videoBase64), Optional: str(`{"BestFrameNum":2}`)}
 	case "LivenessRecognition":

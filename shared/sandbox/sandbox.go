@@ -92,6 +92,11 @@ func handle[Req any](f func(p *Provider, c *call, r *Req) (any, error)) handler 
 		}
 		if pl := plans()[c.action]; pl != nil {
 			c.index, c.outcome = pl.pick(r)
+			if c.outcome.Local && c.outcome.Error {
+				// Invalid input Tencent refuses with an API error (as our
+				// precheck does), whatever the action's normal answer.
+				return nil, c.failCode(c.outcome.Code, "")
+			}
 		}
 		return f(p, c, r)
 	}
@@ -204,7 +209,9 @@ var handlers = map[string]handler{
 	"GetWxNFCResult":                handle(getWxNFCResult),
 	"IdCardOCRVerification":         handle(idCardOCRVerification),
 	"IdCardVerification":            handle(idCardVerification),
+	"ImageRecognition":              handle(imageRecognition),
 	"ImageRecognitionV2":            handle(imageRecognitionV2),
+	"Liveness":                      handle(liveness),
 	"LivenessCompare":               handle(livenessCompare),
 	"LivenessRecognition":           handle(livenessRecognition),
 	"MinorsVerification":            handle(minorsVerification),

@@ -158,6 +158,7 @@ func TestInvalidExamplesAreInvalid(t *testing.T) {
 			}
 			return errors.New("not 1 or 2")
 		},
+		"LivenessType": validate.LivenessType,
 		"Date": func(s string) error {
 			_, err := time.Parse("2006-01-02", s)
 			return err

@@ -27,6 +27,9 @@
 //     encoded form, and give a 1024-character limit for RedirectUrl.
 //   - Date8, ValidityEnd: CheckIdNameDate's YYYYMMDD format, where
 //     "00000000" means a long-term ID card.
+//   - LivenessType, ValidateData: the liveness actions' field comments
+//     (LIP/ACTION/SILENT; the GetLiveCode digits "1234" or the
+//     GetActionSequence order "2,1 or 1,2"; nothing for SILENT).
 //
 // Where Tencent documents a rule, the check matches it (a lower-case x in
 // an ID number is rejected because Tencent rejects it). Elsewhere a check
