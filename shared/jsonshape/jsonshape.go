@@ -187,6 +187,7 @@ type walker struct {
 	lim    Limits
 	names  []string // top-level members whose string values are located
 	spans  []Span
+	dupsOK bool // a name may appear twice in an object (Members)
 }
 
 // at adds a step to the path of an error unwinding through it.
@@ -325,12 +326,14 @@ func (w *walker) object(sh *shape, depth int) *Error {
 		if esc {
 			key = unescape(w.data[start-1 : w.pos])
 		}
-		if seen != nil {
+		switch {
+		case w.dupsOK:
+		case seen != nil:
 			if _, dup := seen[string(key)]; dup {
 				return keyError(DuplicateKey, raw, esc, "", start)
 			}
 			seen[string(key)] = struct{}{}
-		} else {
+		default:
 			for _, k := range few[:n] {
 				if string(k) == string(key) {
 					return keyError(DuplicateKey, raw, esc, "", start)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/jsonshape"
 	"github.com/idverify/idverify/shared/precheck"
 	"github.com/idverify/idverify/shared/provider"
 )
@@ -83,14 +84,16 @@ func resultCode(a *faceid.Action, body json.RawMessage) string {
 	if a.ResultField == "" {
 		return ""
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
+	// One pass over the answer, nothing copied: a GetDetectInfo answer
+	// can carry megabytes of images.
+	raw, ok := jsonshape.Member(body, a.ResultField)
+	if !ok {
 		return ""
 	}
 	var code string
-	if json.Unmarshal(m[a.ResultField], &code) != nil {
+	if json.Unmarshal(raw, &code) != nil {
 		var n json.Number
-		if json.Unmarshal(m[a.ResultField], &n) == nil {
+		if json.Unmarshal(raw, &n) == nil {
 			code = n.String()
 		}
 	}

@@ -3,6 +3,7 @@ package tencent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -70,4 +71,25 @@ func TestParseAnswer(t *testing.T) {
 			}
 		}
 	}
+}
+
+// parseAnswer's one pass reads an answer as encoding/json does
+// (parseLegacy decodes with it).
+func FuzzParseAnswer(f *testing.F) {
+	for _, s := range []string{
+		`{"Response":{"Result":"0","RequestId":"r"}}`,
+		`{"Response":{"Error":{"Code":"InternalError","Message":"m"},"RequestId":"r"}}`,
+		`{"response":{"error":{"code":"X"},"requestid":"r\u0041"}}`,
+		`{"Response":{"Error":null,"RequestId":null}}`,
+		`{"Response":"x"}`, `{"Response":{"RequestId":1}}`, `{"code":1,"codeDesc":"c"}`, `<html>`, `{"Response":{}} x`,
+	} {
+		f.Add(s, 200)
+	}
+	f.Fuzz(func(t *testing.T, body string, status int) {
+		got, gerr := parseAnswer([]byte(body), status)
+		want, werr := parseLegacy([]byte(body), status)
+		if string(got) != string(want) || fmt.Sprintf("%#v", gerr) != fmt.Sprintf("%#v", werr) {
+			t.Fatalf("%q: parseAnswer %s %#v, encoding/json %s %#v", body, got, gerr, want, werr)
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/jsonshape"
 )
 
 // Retry policy. Only three outcomes are repeated, because only they are
@@ -170,11 +171,10 @@ func busyResult(action string, body json.RawMessage) (string, bool) {
 		return "", false
 	}
 	a, _ := faceid.Lookup(action)
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
+	raw, ok := jsonshape.Member(body, a.ResultField)
+	if !ok {
 		return "", false
 	}
-	raw := m[a.ResultField]
 	var code string
 	if json.Unmarshal(raw, &code) != nil {
 		code = string(raw) // a number

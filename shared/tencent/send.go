@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/idverify/idverify/shared/jsonshape"
 )
 
 // One FaceID call on the wire: the API 3.0 form (POST /, JSON, X-TC-*
@@ -157,14 +159,96 @@ func readAnswer(resp *http.Response) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// answer is FaceID's answer, decoded once. Response is a view of the body
-// read (not a copy): it is returned as the call's result, byte for byte.
-type answer struct {
-	Response view
-	// Tencent's pre-3.0 error shape, which the SDK also recognises.
-	Code     int    `json:"code"`
-	Message  string `json:"message"`
-	CodeDesc string `json:"codeDesc"`
+// parseAnswer reads FaceID's answer the way the SDK did: a Response.Error
+// (or an old-style error) is FaceID's refusal whatever the HTTP status;
+// otherwise anything but HTTP 200 with a Response object is a bad answer.
+// It returns the inner Response object, a slice of body (returned byte for
+// byte), or an *upstreamError, or errUnreadable, errStatus or errNoResponse.
+//
+// Member names match as encoding/json matches them to struct fields (case
+// folded), the last of two winning; one pass over the body, one more over
+// the Response object, nothing decoded but the error's strings.
+func parseAnswer(body []byte, status int) (json.RawMessage, error) {
+	var resp []byte
+	legacy := false
+	if !jsonshape.Members(body, func(name, value []byte) bool {
+		switch {
+		case bytes.EqualFold(name, []byte("Response")):
+			resp = value
+		case bytes.EqualFold(name, []byte("code")), bytes.EqualFold(name, []byte("message")), bytes.EqualFold(name, []byte("codeDesc")):
+			legacy = true
+		}
+		return true
+	}) {
+		return nil, errUnreadable
+	}
+	if legacy {
+		return parseLegacy(body, status)
+	}
+	var in inner
+	if len(resp) > 0 && resp[0] == '{' {
+		bad := false
+		jsonshape.Members(resp, func(name, value []byte) bool {
+			switch {
+			case bytes.EqualFold(name, []byte("Error")):
+				bad = json.Unmarshal(value, &in.Error) != nil
+			case bytes.EqualFold(name, []byte("RequestId")):
+				bad = !decodeString(value, &in.RequestId)
+			}
+			return !bad
+		})
+		if bad {
+			return nil, errUnreadable
+		}
+	}
+	return answerOf(resp, in, status)
+}
+
+// answerOf decides on an answer once its parts are read.
+func answerOf(resp []byte, in inner, status int) (json.RawMessage, error) {
+	if in.Error != nil && in.Error.Code != "" {
+		return nil, &upstreamError{code: in.Error.Code, message: in.Error.Message, requestID: in.RequestId}
+	}
+	if status != http.StatusOK {
+		return nil, errStatus
+	}
+	if len(resp) == 0 || resp[0] != '{' {
+		return nil, errNoResponse
+	}
+	return json.RawMessage(resp), nil
+}
+
+// parseLegacy reads an answer that has members of Tencent's pre-3.0 error
+// shape ({"code":4000,"codeDesc":"...","message":"..."}), which the SDK
+// also recognised, with encoding/json.
+func parseLegacy(body []byte, status int) (json.RawMessage, error) {
+	var a struct {
+		Response view
+		Code     int    `json:"code"`
+		Message  string `json:"message"`
+		CodeDesc string `json:"codeDesc"`
+	}
+	if json.Unmarshal(body, &a) != nil {
+		return nil, errUnreadable
+	}
+	var in inner
+	if len(a.Response) > 0 && a.Response[0] == '{' && json.Unmarshal(a.Response, &in) != nil {
+		return nil, errUnreadable
+	}
+	if (in.Error == nil || in.Error.Code == "") && a.Code != 0 {
+		return nil, &upstreamError{code: a.CodeDesc, message: a.Message}
+	}
+	return answerOf(a.Response, in, status)
+}
+
+// decodeString decodes a JSON string (or null, which leaves *s alone) as
+// encoding/json would, without its machinery when there is no escape.
+func decodeString(lit []byte, s *string) bool {
+	if len(lit) >= 2 && lit[0] == '"' && bytes.IndexByte(lit, '\\') < 0 {
+		*s = string(lit[1 : len(lit)-1])
+		return true
+	}
+	return json.Unmarshal(lit, s) == nil
 }
 
 // inner is what the provider itself reads of the Response object.
@@ -188,37 +272,6 @@ type upstreamError struct {
 }
 
 func (e *upstreamError) Error() string { return e.code + ": " + e.message }
-
-// parseAnswer reads FaceID's answer the way the SDK does: a Response.Error
-// (or an old-style error) is FaceID's refusal whatever the HTTP status;
-// otherwise anything but HTTP 200 with a Response object is a bad answer.
-// It returns the inner Response object, or an *upstreamError, or
-// errUnreadable / errNoResponse with the status to report.
-func parseAnswer(body []byte, status int) (json.RawMessage, error) {
-	var a answer
-	if json.Unmarshal(body, &a) != nil {
-		return nil, errUnreadable
-	}
-	var in inner
-	if len(a.Response) > 0 && a.Response[0] == '{' {
-		if json.Unmarshal(a.Response, &in) != nil {
-			return nil, errUnreadable
-		}
-	}
-	if in.Error != nil && in.Error.Code != "" {
-		return nil, &upstreamError{code: in.Error.Code, message: in.Error.Message, requestID: in.RequestId}
-	}
-	if a.Code != 0 {
-		return nil, &upstreamError{code: a.CodeDesc, message: a.Message}
-	}
-	if status != http.StatusOK {
-		return nil, errStatus
-	}
-	if len(a.Response) == 0 || a.Response[0] != '{' {
-		return nil, errNoResponse
-	}
-	return json.RawMessage(a.Response), nil
-}
 
 var (
 	errUnreadable = errors.New("FaceID's answer is not JSON")
