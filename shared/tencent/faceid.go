@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -28,10 +27,10 @@ const (
 var _ provider.FaceID = (*FaceID)(nil)
 
 // FaceID implements provider.FaceID against Tencent Cloud. Build it once per
-// process and share it: the HTTP client and its connection pool are reused
-// by every call, and Call is safe for concurrent use.
+// process and share it: the HTTP transport and its connection pool are
+// reused by every call, and Call is safe for concurrent use.
 type FaceID struct {
-	client  *http.Client
+	rt      http.RoundTripper
 	sign    *signer
 	region  string
 	cred    func() (id, key, token string)
@@ -85,19 +84,13 @@ func New(cfg Config) (*FaceID, error) {
 	}
 	sign := &signer{host: hostOnly, url: strings.ToLower(scheme) + "://" + hostOnly + path, now: time.Now}
 
-	// Retries are decided in Call, with billing in mind; Go's client never
-	// repeats a POST by itself, and does not follow redirects here:
-	// following a 307 would send a charged action a second time, to a host
-	// we did not choose. Its Timeout (the SDK's whole seconds) is only a
-	// backstop: the per-call context is the real limit.
-	client := &http.Client{
-		Transport:     newTransport(),
-		Timeout:       time.Duration(math.Ceil(cfg.Timeout.Seconds())) * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-
+	// Retries are decided in Call, with billing in mind. The transport is
+	// used as is, not through an http.Client: it never repeats a POST by
+	// itself nor follows a redirect (following a 307 would send a charged
+	// action a second time, to a host we did not choose), and the call's
+	// context (bounded by Timeout, see callContext) is the time limit.
 	return &FaceID{
-		client: client, sign: sign, region: cfg.Region, cred: get,
+		rt: newTransport(), sign: sign, region: cfg.Region, cred: get,
 		timeout: cfg.Timeout, margin: max(cfg.DeadlineMargin, 0), log: cfg.Logger, sleep: sleepCtx,
 	}, nil
 }
@@ -161,7 +154,7 @@ func (f *FaceID) attempt(ctx context.Context, action string, params json.RawMess
 	if err != nil {
 		return nil, errs.Wrap(err, errs.Internal, "", "tencent: building the request: %v", err), false
 	}
-	resp, err := f.client.Do(req)
+	resp, err := f.rt.RoundTrip(req)
 	if err != nil {
 		wrote := trace.sent()
 		return nil, mapError(ctx, err, 0, wrote), wrote
