@@ -43,13 +43,29 @@ func main() {
 	out := flag.String("out", "tests/fakes/faceid/testdata/responses", "output directory")
 	flag.Parse()
 
-	raw, err := os.ReadFile(*specPath)
-	if err != nil {
-		log.Fatal(err)
-	}
 	var s spec
-	if err := json.Unmarshal(raw, &s); err != nil {
-		log.Fatal(err)
+	// The spec and its supplement (the actions Tencent's node SDK no longer
+	// declares), as scripts/gen merges them.
+	for _, path := range []string{*specPath, strings.TrimSuffix(*specPath, ".json") + ".supplement.json"} {
+		raw, err := os.ReadFile(path)
+		if os.IsNotExist(err) && path != *specPath {
+			continue
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		var part spec
+		if err := json.Unmarshal(raw, &part); err != nil {
+			log.Fatalf("%s: %v", path, err)
+		}
+		s.Actions = append(s.Actions, part.Actions...)
+		for n, st := range part.Structs {
+			if s.Structs == nil {
+				s.Structs = part.Structs
+				break
+			}
+			s.Structs[n] = st
+		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)

@@ -370,7 +370,7 @@ func trimColons(ps []string) []string {
 }
 
 // samDescription counts what the template deploys, from the registry and
-// the catalogs: "idverify: 37 Tencent FaceID actions, ...".
+// the catalogs: "idverify: 39 Tencent FaceID actions, ...".
 func samDescription(actions []deployAction) string {
 	faceID := 0
 	for _, a := range actions {

@@ -13,11 +13,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 const defaultSpec = "shared/faceid/spec/faceid-2018-03-01.json"
@@ -111,6 +113,7 @@ func refresh(o options, w io.Writer) (int, error) {
 	}
 	checkQuotedText(newSpec, pkg, rep)
 	rep.Warnings = append(warnings, rep.Warnings...)
+	rep.Warnings = append(rep.Warnings, supplementOverlap(specPath, pkg)...)
 	newBytes := encode(newSpec, f)
 	changed := !bytes.Equal(newBytes, oldBytes)
 
@@ -264,4 +267,38 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// supplementPath is the hand-written supplement next to a spec file
+// (faceid-2018-03-01.supplement.json): the actions Tencent still serves but
+// the package no longer declares. This tool never writes it, so a refresh
+// cannot drop them; scripts/gen merges the two files.
+func supplementPath(specPath string) string {
+	return strings.TrimSuffix(specPath, ".json") + ".supplement.json"
+}
+
+// supplementOverlap warns about each supplement action the package
+// declares again: scripts/gen refuses an action defined in both files, and
+// the package's declaration should win, so the supplement's copy must go.
+func supplementOverlap(specPath string, pkg *sdkPackage) []string {
+	b, err := os.ReadFile(supplementPath(specPath))
+	if err != nil {
+		return nil
+	}
+	var sup struct{ Actions []struct{ Action string } }
+	if err := json.Unmarshal(b, &sup); err != nil {
+		return []string{fmt.Sprintf("%s: %v", supplementPath(specPath), err)}
+	}
+	declared := map[string]bool{}
+	for _, m := range pkg.Methods {
+		declared[m.Name] = true
+	}
+	var out []string
+	for _, a := range sup.Actions {
+		if declared[a.Action] {
+			out = append(out, fmt.Sprintf("the package declares %s again: delete it from %s (scripts/gen refuses an action in both files), after checking its gateway facts carried over",
+				a.Action, filepath.Base(supplementPath(specPath))))
+		}
+	}
+	return out
 }

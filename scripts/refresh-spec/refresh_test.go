@@ -345,3 +345,28 @@ func TestNoNpmExplainsFromDir(t *testing.T) {
 		t.Fatalf("want a hint about --from-dir, got %v", err)
 	}
 }
+
+// TestSupplementKept: the supplement next to the spec (the deprecated
+// actions the package no longer declares) is never written by a refresh,
+// and an action the package declares again is pointed out.
+func TestSupplementKept(t *testing.T) {
+	spec := copySpec(t, nil)
+	sup := supplementPath(spec)
+	body := []byte(`{"actions":[{"action":"Liveness"},{"action":"Beta"}]}` + "\n")
+	if err := os.WriteFile(sup, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runTool(t, "--from-dir", fixturePkg, "--spec", spec)
+	if code != 0 {
+		t.Fatalf("refresh: code %d\n%s", code, out)
+	}
+	if got, _ := os.ReadFile(sup); !bytes.Equal(got, body) {
+		t.Fatalf("the refresh changed the supplement:\n%s", got)
+	}
+	if !strings.Contains(out, "warning: the package declares Beta again: delete it from spec.supplement.json") {
+		t.Errorf("no warning about Beta:\n%s", out)
+	}
+	if strings.Contains(out, "declares Liveness again") {
+		t.Errorf("warned about an action the package does not declare:\n%s", out)
+	}
+}

@@ -103,7 +103,7 @@ func TestRejects(t *testing.T) {
 		{"wrong key", client{url: url, id: DefaultSecretID, key: "wrong"}, "IdCardVerification", `{}`, "AuthFailure.SignatureFailure"},
 		{"unknown id", client{url: url, id: "AKIDother", key: "k"}, "IdCardVerification", `{}`, "AuthFailure.SecretIdNotFound"},
 		{"wrong version", client{url: url, version: "2017-01-01"}, "IdCardVerification", `{}`, "NoSuchVersion"},
-		{"unknown action", client{url: url}, "ImageRecognition", `{}`, "InvalidAction"},
+		{"unknown action", client{url: url}, "NoSuchAction", `{}`, "InvalidAction"},
 		{"token missing", client{url: tokenURL}, "IdCardVerification", `{}`, "AuthFailure.TokenFailure"},
 		{"token wrong", client{url: tokenURL, token: "other"}, "IdCardVerification", `{}`, "AuthFailure.TokenFailure"},
 		{"token unexpected", client{url: url, token: "tok"}, "IdCardVerification", `{}`, "AuthFailure.TokenFailure"},
