@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 )
 
 // Redacted replaces the value of a sensitive attribute.
@@ -23,8 +24,50 @@ var sensitiveKeys = []string{
 	"secret", "password", "token", "authorization", "key", "signature", "body",
 }
 
-// Sensitive reports whether an attribute key must be redacted.
+// Sensitive reports whether an attribute key must be redacted. It is asked
+// for every attribute of every line, so the answers for the keys the code
+// logs with are remembered (keys are constants in the code, never data; the
+// memory is bounded all the same).
 func Sensitive(key string) bool {
+	if m := known.Load(); m != nil {
+		if s, ok := (*m)[key]; ok {
+			return s
+		}
+	}
+	s := sensitive(key)
+	remember(key, s)
+	return s
+}
+
+// known maps keys already asked about to the answer; replaced, never
+// changed, so that reading it takes no lock.
+var known atomic.Pointer[map[string]bool]
+
+const maxKnown = 512
+
+func remember(key string, s bool) {
+	for {
+		old := known.Load()
+		var m map[string]bool
+		if old == nil {
+			m = map[string]bool{key: s}
+		} else {
+			if len(*old) >= maxKnown {
+				return
+			}
+			m = make(map[string]bool, len(*old)+1)
+			for k, v := range *old {
+				m[k] = v
+			}
+			m[key] = s
+		}
+		if known.CompareAndSwap(old, &m) {
+			return
+		}
+	}
+}
+
+func sensitive(key string) bool {
 	k := strings.ToLower(key)
 	if k == "request_id" || k == "caller" || k == "action" || k == "msg" {
 		return false
