@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -92,4 +94,18 @@ func FuzzParseAnswer(f *testing.F) {
 			t.Fatalf("%q: parseAnswer %s %#v, encoding/json %s %#v", body, got, gerr, want, werr)
 		}
 	})
+}
+
+// An answer is read into one buffer of its declared length.
+func TestReadAnswerOneBuffer(t *testing.T) {
+	body := strings.Repeat("x", 100_000)
+	resp := &http.Response{Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Header: http.Header{}}
+	got, err := readAnswer(resp)
+	if err != nil || string(got) != body || cap(got) != len(body)+1 {
+		t.Fatalf("%d bytes, cap %d, %v", len(got), cap(got), err)
+	}
+	resp = &http.Response{Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1, Header: http.Header{}}
+	if got, err := readAnswer(resp); err != nil || string(got) != body {
+		t.Fatalf("unknown length: %d bytes, %v", len(got), err)
+	}
 }

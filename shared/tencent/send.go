@@ -150,13 +150,22 @@ func readAnswer(resp *http.Response) ([]byte, error) {
 	}
 	size := 512
 	if resp.ContentLength > 0 && resp.ContentLength < 1<<30 {
-		size = int(resp.ContentLength) + 1
+		size = int(resp.ContentLength) + 1 // and the read that sees EOF
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, &errBodyRead{err}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, &errBodyRead{err}
+		}
 	}
-	return buf.Bytes(), nil
 }
 
 // parseAnswer reads FaceID's answer the way the SDK did: a Response.Error
