@@ -12,6 +12,7 @@ package main
 import (
 	"os"
 
+	"github.com/idverify/idverify/shared/apidoc"
 	"github.com/idverify/idverify/shared/app"
 	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceprint"
@@ -24,6 +25,7 @@ func main() {
 			app.Part{Name: "faceid", Build: app.FaceID()},
 			faceadv.Part(),
 			faceprint.Part(),
+			apidoc.Part(),
 		)
 	case "bank-card-2e-verification":
 		app.Main("BankCard2EVerification")

@@ -82,7 +82,7 @@ func run(root string, check bool) error {
 		fmt.Println("removed", p)
 	}
 	fmt.Printf("gen: %d files, %d written, %d removed\n", len(files), len(stale), len(orphans))
-	return nil
+	return againIfRegistryChanged(root, stale)
 }
 
 // generate returns every generated file, keyed by slash path from root.
@@ -104,6 +104,9 @@ func generate(root string) (map[string][]byte, error) {
 		return nil, err
 	}
 	if src["README.md"], err = genReadme(s, string(readme)); err != nil {
+		return nil, err
+	}
+	if src[openapiPath], src[docsPath], err = genOpenAPI(root, s); err != nil {
 		return nil, err
 	}
 	out := make(map[string][]byte, len(src))

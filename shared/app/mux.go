@@ -23,6 +23,9 @@ type Part struct {
 	Prefixes     []string
 	ActionPrefix string
 	Actions      []string
+	// Pages are static documents the function serves (GET, no caller):
+	// a part with Pages and no Build contributes only those.
+	Pages map[string]gateway.Page
 }
 
 // ServeAll runs one function serving every part through one pipeline: the
@@ -38,7 +41,14 @@ func ServeAll(parts ...Part) {
 func BuildAll(ctx context.Context, env *Env, parts ...Part) (*gateway.Pipeline, string, error) {
 	var contracts []gateway.Contract
 	var banners []string
+	pages := map[string]gateway.Page{}
 	for i, p := range parts {
+		for k, v := range p.Pages {
+			pages[k] = v
+		}
+		if p.Build == nil {
+			continue
+		}
 		b, err := p.Build(ctx, env)
 		if err != nil && i > 0 && errors.Is(err, ErrNoCredentials) {
 			// Live without this provider's keys: its paths answer that it
@@ -59,7 +69,7 @@ func BuildAll(ctx context.Context, env *Env, parts ...Part) (*gateway.Pipeline, 
 			banners = append(banners, b.Banner)
 		}
 	}
-	pl, err := env.Pipeline(contracts...)
+	pl, err := env.pipeline(pages, contracts)
 	if err != nil {
 		return nil, "", err
 	}

@@ -10,6 +10,11 @@ import (
 // contracts, with the process's caller policy, rate limiter, idempotency
 // store and flow-token owners. Every provider goes through it.
 func (e *Env) Pipeline(contracts ...gateway.Contract) (*gateway.Pipeline, error) {
+	return e.pipeline(nil, contracts)
+}
+
+// pipeline is Pipeline serving static pages too (ServeAll's parts).
+func (e *Env) pipeline(pages map[string]gateway.Page, contracts []gateway.Contract) (*gateway.Pipeline, error) {
 	mode := ModeSandbox
 	for _, c := range contracts {
 		if c.Mode() == ModeLive {
@@ -30,6 +35,7 @@ func (e *Env) Pipeline(contracts ...gateway.Contract) (*gateway.Pipeline, error)
 		Limiter:     gatewayLimiter{e.Limiter()},
 		Idempotency: idem,
 		Logger:      e.Log,
+		Pages:       pages,
 	}
 	if e.Redis != nil {
 		opts.Owners = owners.NewRedis(e.Redis, "idv:own:")

@@ -11,6 +11,11 @@
 //	event → adapter → Request → route (cap) → content type → header auth →
 //	body (capped) → auth → caller limit → token owner → idempotency →
 //	Contract.Call → token bound → Contract.Render → adapter → platform
+//
+// The documented exceptions, answered to GET and HEAD before routing and
+// without a caller: GET /healthz (and /v1/actions), and the static pages
+// of Options.Pages (functions/all's /openapi.json and /docs). The sandbox
+// tables (/v1/sandbox/...) take any caller once callers are configured.
 package gateway
 
 import (
@@ -50,6 +55,20 @@ type Options struct {
 	// then served rather than refused. One it knows is always checked.
 	OwnersPartial bool
 	Logger        *slog.Logger
+	// Pages are static documents served at their path to GET and HEAD
+	// (functions/all: the OpenAPI document and the /docs page). Like
+	// /healthz they are public and read no body: they are answered before
+	// routing and caller auth, from bytes built once, with the headers
+	// every answer carries.
+	Pages map[string]Page
+}
+
+// Page is one static document of Options.Pages.
+type Page struct {
+	ContentType string
+	Body        []byte
+	// Header is added to the answer (Content-Security-Policy...).
+	Header http.Header
 }
 
 // Pipeline implements Handler over a set of contracts.
@@ -127,6 +146,16 @@ func (p *Pipeline) serve(ctx context.Context, req *Request, ev *event) *Response
 		if doc, ok := p.scenarioDoc(req.Path); ok {
 			ev.surface = "sandbox"
 			return p.serveScenarios(ctx, req, doc)
+		}
+		if pg, ok := p.opts.Pages[req.Path]; ok {
+			ev.surface = "docs"
+			h := pg.Header.Clone()
+			if h == nil {
+				h = http.Header{}
+			}
+			h.Set("Content-Type", pg.ContentType)
+			h.Set("X-Content-Type-Options", "nosniff")
+			return p.finish(&Response{Status: http.StatusOK, Header: h, Body: pg.Body}, req.RequestID, "", 0)
 		}
 	}
 	c, op := p.route(req)
