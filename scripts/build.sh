@@ -9,7 +9,7 @@
 #                                                  with an empty build cache, and compare every
 #                                                  binary and zip byte for byte
 #                                                  (VERIFY_FRESH_CACHE=0: reuse the build cache)
-#   JOBS=2 scripts/build.sh                        builds run at a time (default 2)
+#   JOBS=2 scripts/build.sh                        links and zips run at a time (default 2)
 #
 # Targets, each a linux build of every function:
 #   lambda arm64   AWS Lambda provided.al2023 (what template.yaml deploys)
@@ -38,9 +38,16 @@
 #   dist/scf/zip/web/<fn>.zip
 #
 # Reproducible: the same sources and Go toolchain give the same bytes. CGO is
-# off, paths are trimmed, there is no build id and no VCS stamp, GOAMD64 and
-# GOARM64 are fixed, and scripts/package writes zips with fixed dates, modes
-# and order.
+# off, paths are trimmed, there is no VCS stamp, GOAMD64 and GOARM64 are
+# fixed, the Go build ID is a hash of the inputs (kept: it lets go build skip
+# a binary that is up to date), and scripts/package writes zips with fixed
+# dates, modes and order.
+#
+# Incremental: all functions of a target are one `go build` (unchanged
+# binaries are not linked again) and a zip is written again only when its
+# inputs changed (dist/.stamps). From a warm cache after a change to shared
+# code every function is linked and zipped; after a change to one function
+# only that one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -166,27 +173,23 @@ width=${#total}
 # link SRC DST: a hard link when possible (no second copy of a binary), else a copy.
 link() { ln -f "$1" "$2" 2>/dev/null || cp -f "$1" "$2"; }
 
-build_one() {
-  local n=$1 name=$2 target=$3
+# zip_once OUT NAME=PATH...: scripts/package with a stamp under
+# $DIST/.stamps recording a hash of the inputs: an unchanged function is not
+# deflated again.
+zip_once() {
+  local out=$1; shift
+  "$pkg" -o "$out" -stamp "$DIST/.stamps/${out#"$DIST"/}.sum" "$@"
+}
+
+# package_one NAME TARGET: the deployment packages of one built function.
+package_one() {
+  local name=$1 target=$2
   local platform=${target%/*} arch=${target#*/}
-  local bin="$DIST/bin/${platform}_$arch/$name" tags
-  case "$platform" in
-    lambda) tags=lambda.norpc,idv_no_tencent,idv_lambda ;;
-    scf) tags=lambda.norpc,idv_no_aws,idv_scf${SCF_GO1:+,idv_scfgo1} ;;
-  esac
-  printf '[%*d/%d] %-34s %-6s linux/%s\n' "$width" "$n" "$total" "$name" "$platform" "$arch"
-  mkdir -p "$(dirname "$bin")"
-  if ! CGO_ENABLED=0 GOOS=linux GOARCH="$arch" GOAMD64=v1 GOARM64=v8.0 \
-    go build -trimpath -buildvcs=false -tags "$tags" -ldflags "-s -w -buildid=" \
-    -o "$bin" "./functions/$name" >"$work/$name.$platform.$arch.log" 2>&1; then
-    echo "FAILED: $name $platform linux/$arch"
-    cat "$work/$name.$platform.$arch.log"
-    return 1
-  fi
+  local bin="$DIST/bin/${platform}_$arch/$name"
   case "$platform" in
     lambda)
       mkdir -p "$DIST/lambda/$arch"
-      "$pkg" -o "$DIST/lambda/$arch/$name.zip" "bootstrap=$bin"
+      zip_once "$DIST/lambda/$arch/$name.zip" "bootstrap=$bin"
       ;;
     scf)
       # Custom Runtime event function: the binary is "bootstrap". Web
@@ -196,37 +199,72 @@ build_one() {
       mkdir -p "$event" "$web" "$DIST/scf/zip/event" "$DIST/scf/zip/web"
       link "$bin" "$event/bootstrap"
       link "$bin" "$web/$name"
-      cat >"$web/scf_bootstrap" <<EOF
+      cat >"$web/scf_bootstrap.tmp" <<EOF
 #!/bin/bash
 # SCF Web function: serve $name over HTTP on 0.0.0.0:9000.
 export IDV_RUNTIME=scf-web
 cd "\$(dirname "\$0")" || exit 1
 exec ./$name
 EOF
-      chmod 755 "$web/scf_bootstrap"
-      "$pkg" -o "$DIST/scf/zip/event/$name.zip" "bootstrap=$bin"
-      "$pkg" -o "$DIST/scf/zip/web/$name.zip" "scf_bootstrap=$web/scf_bootstrap" "$name=$bin"
+      chmod 755 "$web/scf_bootstrap.tmp"
+      if cmp -s "$web/scf_bootstrap.tmp" "$web/scf_bootstrap" && [ -x "$web/scf_bootstrap" ]; then
+        rm -f "$web/scf_bootstrap.tmp" # unchanged: its zip need not be written again
+      else
+        mv -f "$web/scf_bootstrap.tmp" "$web/scf_bootstrap"
+      fi
+      zip_once "$DIST/scf/zip/event/$name.zip" "bootstrap=$bin"
+      zip_once "$DIST/scf/zip/web/$name.zip" "scf_bootstrap=$web/scf_bootstrap" "$name=$bin"
       ;;
   esac
 }
 
+# One `go build` per target links every function: the go command loads the
+# packages once, links up to JOBS binaries at a time, and leaves a binary
+# alone when its Go build ID says it is up to date (the build ID is kept
+# for that; it is a hash of the inputs, so builds stay reproducible). Only
+# what changed is linked, and only what was linked is zipped again.
 echo "building ${#names[@]} function(s) for ${targets[*]} with $(go env GOVERSION), $JOBS at a time"
 start=$SECONDS
+pkgs=()
+for name in "${names[@]}"; do pkgs+=("./functions/$name"); done
 n=0
 for t in "${targets[@]}"; do
+  platform=${t%/*} arch=${t#*/}
+  case "$platform" in
+    lambda) tags=lambda.norpc,idv_no_tencent,idv_lambda ;;
+    scf) tags=lambda.norpc,idv_no_aws,idv_scf${SCF_GO1:+,idv_scfgo1} ;;
+  esac
+  bindir="$DIST/bin/${platform}_$arch"
+  mkdir -p "$bindir"
+  t0=$SECONDS
+  if [ ${#names[@]} -eq 1 ]; then
+    out="$bindir/${names[0]}" # -o DIR/ wants several packages
+  else
+    out="$bindir/"
+  fi
+  if ! CGO_ENABLED=0 GOOS=linux GOARCH="$arch" GOAMD64=v1 GOARM64=v8.0 \
+    go build -p "$JOBS" -trimpath -buildvcs=false -tags "$tags" -ldflags "-s -w" \
+    -o "$out" "${pkgs[@]}" >"$work/build.$platform.$arch.log" 2>&1; then
+    echo "FAILED: $platform linux/$arch"
+    cat "$work/build.$platform.$arch.log"
+    exit 1
+  fi
+  t1=$SECONDS
   for name in "${names[@]}"; do
     n=$((n + 1))
     while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
       wait -n || true
     done
-    { build_one "$n" "$name" "$t" || touch "$work/failed.$name.${t%/*}.${t#*/}"; } &
+    { package_one "$name" "$t" || { echo "FAILED: packaging $name $platform linux/$arch"; touch "$work/failed.$name.$platform.$arch"; }; } &
   done
+  wait
+  printf '[%*d/%d] %s linux/%s: %d function(s) linked in %ds (unchanged ones skipped), packaged in %ds\n' \
+    "$width" "$n" "$total" "$platform" "$arch" "${#names[@]}" "$((t1 - t0))" "$((SECONDS - t1))"
 done
-wait
 
 failed=$(find "$work" -name 'failed.*' | wc -l)
 if [ "$failed" -ne 0 ]; then
-  echo "build: $failed of $total builds failed" >&2
+  echo "build: $failed of $total packages failed" >&2
   exit 1
 fi
 

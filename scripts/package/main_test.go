@@ -118,3 +118,48 @@ func TestRunRejectsDirectory(t *testing.T) {
 		t.Fatal("a directory was zipped as a file")
 	}
 }
+
+// TestStampSkipsUnchanged: with -stamp, the same inputs leave the zip
+// alone; a changed input (content or execute bit) writes it again.
+func TestStampSkipsUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fn")
+	out := filepath.Join(dir, "fn.zip")
+	stamp := filepath.Join(dir, "stamps", "fn.zip.sum")
+	if err := os.WriteFile(bin, []byte("one"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"bootstrap=" + bin}
+	if err := runStamped(out, stamp, args); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(out)
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(out, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := runStamped(out, stamp, args); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(out); !info.ModTime().Equal(old) {
+		t.Fatal("an unchanged zip was written again")
+	}
+	for _, change := range []func(){
+		func() { os.WriteFile(bin, []byte("two"), 0o755) },
+		func() { os.Chmod(bin, 0o644) },
+		func() { os.Remove(out) },
+	} {
+		change()
+		if err := runStamped(out, stamp, args); err != nil {
+			t.Fatal(err)
+		}
+		if info, err := os.Stat(out); err != nil || info.ModTime().Equal(old) {
+			t.Fatalf("a changed input did not write the zip again: %v", err)
+		}
+		os.Chtimes(out, old, old)
+	}
+	last, _ := os.ReadFile(out)
+	if bytes.Equal(first, last) {
+		t.Fatal("the zip did not follow its inputs")
+	}
+}
