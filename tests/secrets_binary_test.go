@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/idverify/idverify/tests/fakes/awsfake"
-	"github.com/idverify/idverify/tests/runtimes"
 	faceidfake "github.com/idverify/idverify/tests/fakes/faceid"
+	"github.com/idverify/idverify/tests/runtimes"
 )
 
 const secretsBinaryBody = `{"IdCard":"110101199003074477","Name":"张三"}`

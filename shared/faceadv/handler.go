@@ -24,8 +24,8 @@ import (
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
-	"github.com/idverify/idverify/shared/webank"
 	"github.com/idverify/idverify/shared/resp"
+	"github.com/idverify/idverify/shared/webank"
 )
 
 // Endpoint names and their routes.
