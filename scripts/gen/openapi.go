@@ -165,8 +165,13 @@ func genOpenAPI(root string, s *spec) (doc, page string, err error) {
 			"summary", "Tencent FaceID, WeBank faceAdv and Baidu faceprint behind one request pipeline.",
 			"description", strings.Replace(infoDescription, "%s", errorClassRows(), 1),
 			"license", o("name", "Proprietary", "identifier", "LicenseRef-idverify"),
+			// Machine-readable: error class (a direct invocation's error
+			// type) -> HTTP status on /v1/faceid (shared/errs).
+			"x-idv-error-classes", errorClassStatuses(),
 		),
-		"servers", []any{o("url", "http://localhost:8080", "description", "the local server (`go run ./functions/all`): sandbox unless credentials are set")},
+		// Relative: the server that serves this document at /openapi.json
+		// (the local server on http://localhost:8080, or a deployment).
+		"servers", []any{o("url", "/", "description", "the server serving this document: `go run ./functions/all` listens on http://localhost:8080 (sandbox unless credentials are set), or a deployment's URL")},
 		"tags", []any{
 			o("name", "FaceID", "description", "Tencent FaceID 2018-03-01: one function per action, `POST /v1/faceid/<Action>` with the FaceID request JSON."),
 			o("name", "Tencent API form", "description", "The Tencent Cloud API 3.0 wire form at `POST /`, signed TC3-HMAC-SHA256: any Tencent SDK or tccli works by changing its endpoint."),
@@ -450,16 +455,6 @@ func commonSchemas(schemas *obj) {
 			),
 		)),
 		"examples", []any{json.RawMessage(`{"Response":{"Error":{"Code":"MissingParameter","Message":"missing required field IdCard"},"RequestId":"4a0f7c52-8f1e-4c2e-9d1b-0c55a1e3b7a2"}}`)},
-	))
-	classes := []any{}
-	for _, k := range errs.Kinds() {
-		classes = append(classes, k.String())
-	}
-	schemas.set("ErrorClass", o(
-		"type", "string",
-		"description", "The error class of a failure: its HTTP status on `/v1/faceid` and the error type a direct invocation fails with (Step Functions / ASW Retry and Catch).",
-		"enum", classes,
-		"x-idv-http-status", errorClassStatuses(),
 	))
 }
 

@@ -108,10 +108,7 @@ func faceAdvOps() []apiOp {
 		faceAdvExample("02-steer", "userId ending lowsim: an orderNo whose faceAdvResult fails", "The sandbox's orderNo ends like the userId (`lowsim`, `liveness`, `notfound`).",
 			`{"type":"authmatch","userId":"user_lowsim","name":"张三","idNo":"110101199003074477"}`, nil,
 			map[string]string{"errcode": "0", "data.status": faceadv.StatusSuccess}),
-		faceAdvExample("03-missing", "errcode 40002: a required field is missing", "`type` left out.",
-			`{"userId":"user1001","name":"张三","idNo":"110101199003074477"}`, nil,
-			map[string]string{"errcode": strconv.Itoa(faceadv.CodeMissing)}),
-		faceAdvExample("04-invalid", "errcode 40003: a field breaks its rule", "`idNo` with a wrong check digit.",
+		faceAdvExample("03-invalid", "errcode 40003: a field breaks its rule", "`idNo` with a wrong check digit.",
 			`{"type":"authmatch","userId":"user1001","name":"张三","idNo":"110101199003074478"}`, nil,
 			map[string]string{"errcode": strconv.Itoa(faceadv.CodeInvalid)}),
 	}
@@ -274,7 +271,6 @@ func faceprintOps() []apiOp {
 				}
 				add("a verify_token whose flow "+outcome, "`plan_id` `"+sc.Value+"`: the emulated user finishes the H5 flow at once; "+sc.Message+".", req, nil, map[string]string{"success": "true"})
 			}
-			add("216100: invalid param", "`plan_id` missing.", `{}`, nil, map[string]string{"error_code": "216100"})
 		case "idcard/submit":
 			add("submitted", "After verifyToken/generate: its `result.verify_token` here.", `{"verify_token":"<verify_token from verifyToken/generate>","id_name":"张三","id_no":"110101199003074477","certificate_type":0}`, gen("1"), map[string]string{"success": "true", "result": "1"})
 			add("216100: the id_no's check digit does not match", "Checked before Baidu is called.", `{"verify_token":"<verify_token from verifyToken/generate>","id_name":"张三","id_no":"110101199003074478","certificate_type":0}`, gen("1"), map[string]string{"error_code": "216100"})
@@ -291,9 +287,21 @@ func faceprintOps() []apiOp {
 			}
 		}
 		for _, sc := range faceprint.Scenarios() {
-			if sc.Endpoint == ep.Path && sc.Field == "verify_token" {
-				add(fmt.Sprintf("%d: %s", sc.ErrorCode, sc.Message), "`verify_token` `"+sc.Value+"`.", fmt.Sprintf(`{"verify_token":%q}`, sc.Value), nil, map[string]string{"code": strconv.Itoa(sc.ErrorCode)})
+			if sc.Endpoint != ep.Path || sc.Field != "verify_token" {
+				continue
 			}
+			// The rest of a valid request, so only the token is at fault.
+			rest := ""
+			switch ep.Path {
+			case "idcard/submit":
+				rest = `,"id_name":"张三","id_no":"110101199003074477","certificate_type":0`
+			case "uploadMatchImage":
+				if image == "" {
+					continue
+				}
+				rest = fmt.Sprintf(`,"image":%q`, image)
+			}
+			add(fmt.Sprintf("%d: %s", sc.ErrorCode, sc.Message), "`verify_token` `"+sc.Value+"`.", fmt.Sprintf(`{"verify_token":%q%s}`, sc.Value, rest), nil, map[string]string{"code": strconv.Itoa(sc.ErrorCode)})
 		}
 		ops = append(ops, op)
 	}
