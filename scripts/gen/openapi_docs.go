@@ -88,7 +88,10 @@ func writeOp(b *strings.Builder, op apiOp) {
 		dep = ` <span class="badge">deprecated</span>`
 	}
 	fmt.Fprintf(b, "<h2><span class=\"method\">%s</span> <code>%s</code>%s</h2>\n", op.Method, html.EscapeString(op.Path), dep)
-	fmt.Fprintf(b, "<p class=\"summary\">%s</p>\n", html.EscapeString(op.Summary))
+	// A FaceID summary is the description's first sentence: shown once.
+	if _, first, ok := strings.Cut(op.Summary, ": "); !ok || !strings.HasPrefix(op.Description, strings.TrimSuffix(first, "…")) {
+		fmt.Fprintf(b, "<p class=\"summary\">%s</p>\n", html.EscapeString(op.Summary))
+	}
 	b.WriteString(markdown(op.Description))
 	if len(op.Fields) > 0 {
 		b.WriteString("<h3>Request fields</h3>\n<table class=\"fields\"><thead><tr><th>field</th><th>type</th><th></th><th>description</th></tr></thead><tbody>\n")
