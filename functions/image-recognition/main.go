@@ -7,6 +7,9 @@
 // for the customers that still call it.
 package main
 
-import "github.com/idverify/idverify/shared/app"
+import (
+	"github.com/idverify/idverify/shared/app"
+	"github.com/idverify/idverify/shared/sandbox"
+)
 
-func main() { app.Main("ImageRecognition") }
+func main() { app.Action("ImageRecognition", sandbox.ImageRecognition) }

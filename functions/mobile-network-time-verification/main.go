@@ -4,6 +4,9 @@
 // (AWS Lambda, Tencent SCF, or a local HTTP server).
 package main
 
-import "github.com/idverify/idverify/shared/app"
+import (
+	"github.com/idverify/idverify/shared/app"
+	"github.com/idverify/idverify/shared/sandbox"
+)
 
-func main() { app.Main("MobileNetworkTimeVerification") }
+func main() { app.Action("MobileNetworkTimeVerification", sandbox.MobileNetworkTimeVerification) }

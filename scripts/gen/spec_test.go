@@ -52,8 +52,8 @@ func TestSupplementMerged(t *testing.T) {
 		"README.md":                           {"| Liveness (deprecated: no new users) | `functions/liveness` |", "| ImageRecognition (deprecated: no new users) | `functions/image-recognition` |"},
 		"template.yaml":                       {"FaceID Liveness (POST /v1/faceid/Liveness); Tencent default limit 20 QPS; base64 media up to 8 MiB; deprecated by Tencent (no new users)"},
 		"serverless.yml":                      {"deprecated by Tencent (no new users)"},
-		"functions/liveness/main.go":          {`app.Main("Liveness")`, "deprecated"},
-		"functions/image-recognition/main.go": {`app.Main("ImageRecognition")`, "deprecated"},
+		"functions/liveness/main.go":          {`app.Action("Liveness", sandbox.Liveness)`, "deprecated"},
+		"functions/image-recognition/main.go": {`app.Action("ImageRecognition", sandbox.ImageRecognition)`, "deprecated"},
 		"shared/faceid/models_gen.go":         {"type LivenessRequest struct", "Deprecated: Tencent no longer onboards new users to ImageRecognition"},
 	} {
 		for _, w := range want {

@@ -20,13 +20,25 @@ import (
 )
 
 // Main runs a function serving FaceID actions (all of them when none are
-// named).
+// named), with the sandbox of every action.
 func Main(actions ...string) { Serve(FaceID(actions...)) }
 
+// Action runs a function serving the one FaceID action name, whose sandbox
+// is sb (sandbox.IdCardVerification and so on). The generated mains of
+// functions/ call it: the binary links that action's emulation only, not
+// every action's (about 0.2 MB of each function).
+func Action(name string, sb func() sandbox.Action) {
+	Serve(faceID([]string{name}, func() *sandbox.Provider { return sandbox.NewFor(sandbox.Options{}, sb()) }))
+}
+
 // FaceID builds the FaceID contract for actions (all when none are named).
-func FaceID(actions ...string) Builder {
+func FaceID(actions ...string) Builder { return faceID(actions, allSandbox) }
+
+func allSandbox() *sandbox.Provider { return sandbox.New(sandbox.Options{}) }
+
+func faceID(actions []string, newSandbox func() *sandbox.Provider) Builder {
 	return func(ctx context.Context, env *Env) (*Built, error) {
-		c, err := FaceIDContract(env, actions)
+		c, err := faceIDContract(env, actions, newSandbox)
 		if err != nil {
 			return nil, err
 		}
@@ -39,13 +51,17 @@ const tencentHint = "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or 
 // FaceIDContract makes the FaceID contract a function serves. It is
 // exported for tests and tools that need the same wiring without a runtime.
 func FaceIDContract(env *Env, actions []string) (*faceidapi.Contract, error) {
+	return faceIDContract(env, actions, allSandbox)
+}
+
+func faceIDContract(env *Env, actions []string, newSandbox func() *sandbox.Provider) (*faceidapi.Contract, error) {
 	tcfg := tencent.ConfigFromEnv(env.Getenv)
 	mode, err := ChooseMode(env, tcfg.SecretID != "" && tcfg.SecretKey != "", tencentHint)
 	if err != nil {
 		return nil, err
 	}
 	var p provider.FaceID
-	sb := sandbox.New(sandbox.Options{})
+	sb := newSandbox()
 	if mode == ModeSandbox {
 		p = sb
 	} else if p, err = tencent.New(tcfg.WithLogger(env.Log)); err != nil {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/provider"
 )
 
 // TestEveryResultCodeIsInTable is the "reach every code" promise: each
@@ -76,6 +78,7 @@ func TestEveryActionHasHandlerAndScenario(t *testing.T) {
 			t.Errorf("%s: request is not JSON", s.Action)
 		}
 	}
+	handlers := allHandlers()
 	for _, a := range faceid.All() {
 		if _, ok := handlers[a.Name]; !ok {
 			t.Errorf("%s has no handler", a.Name)
@@ -176,12 +179,38 @@ func FuzzCall(f *testing.F) {
 // TestPanicBecomesError: a bug in a handler answers an Internal error with
 // a sandbox RequestId instead of crashing the function.
 func TestPanicBecomesError(t *testing.T) {
-	handlers["SandboxPanicTest"] = func(*Provider, *call, []byte) (any, error) { panic("boom") }
-	defer delete(handlers, "SandboxPanicTest")
 	p, _ := newTestProvider()
+	p.handlers["SandboxPanicTest"] = func(*Provider, *call, []byte) (any, error) { panic("boom") }
 	_, err := p.Call(context.Background(), "SandboxPanicTest", nil)
 	var e *errs.Error
 	if !errors.As(err, &e) || e.Kind != errs.Internal || !strings.HasPrefix(e.RequestID, "sandbox-") || e.PublicMessage() != "internal error" {
 		t.Errorf("panic answered %v", err)
+	}
+}
+
+// TestNewForServesOnlyItsActions: a provider made with NewFor answers the
+// actions it was given exactly as New's does, and no other.
+func TestNewForServesOnlyItsActions(t *testing.T) {
+	for _, a := range AllActions() {
+		if _, ok := faceid.Lookup(a.name); !ok {
+			t.Errorf("AllActions has %s, which the registry does not", a.name)
+		}
+	}
+	if len(AllActions()) != len(faceid.All()) {
+		t.Fatalf("%d actions in AllActions for %d in the registry", len(AllActions()), len(faceid.All()))
+	}
+	clock := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+	one := NewFor(Options{Now: clock}, IdCardVerification())
+	all := New(Options{Now: clock})
+	body := json.RawMessage(`{"IdCard":"` + HappyIDCard + `","Name":"` + HappyName + `"}`)
+	ctx := provider.WithRequestID(context.Background(), "sandbox-fixed")
+	a, errA := one.Call(ctx, "IdCardVerification", body)
+	b, errB := all.Call(ctx, "IdCardVerification", body)
+	if errA != nil || errB != nil || string(a) != string(b) {
+		t.Fatalf("NewFor answered %s %v, New %s %v", a, errA, b, errB)
+	}
+	_, err := one.Call(ctx, "PhoneVerification", json.RawMessage(`{}`))
+	if e := errs.As(err); e == nil || e.Code != "InvalidAction" {
+		t.Fatalf("an action NewFor was not given: %v", err)
 	}
 }

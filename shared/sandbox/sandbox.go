@@ -38,16 +38,38 @@ type Provider struct {
 	urlBase string
 	seq     atomic.Uint64 // numbers request ids, tokens and live codes
 
+	handlers map[string]handler // the actions this provider serves
+
 	mu    sync.Mutex
 	flows map[string]*flowRecord // keyed by token; see token.go
 	added int                    // records added since the last prune
 }
 
-// New returns a sandbox provider. It does no I/O and allocates little, so a
-// gateway may build one even when it talks to the live provider, only to
-// serve the scenario table.
-func New(opts Options) *Provider {
-	p := &Provider{now: opts.Now, urlBase: opts.URLBase, flows: map[string]*flowRecord{}}
+// New returns a sandbox provider of every FaceID action. It does no I/O and
+// allocates little, so a gateway may build one even when it talks to the
+// live provider, only to serve the scenario table.
+func New(opts Options) *Provider { return newProvider(opts, allHandlers()) }
+
+// Action is one action's sandbox, for NewFor.
+type Action struct {
+	name string
+	h    handler
+}
+
+// NewFor returns a sandbox provider of the given actions only (each from
+// its function in actions.go, e.g. sandbox.IdCardVerification()). A
+// function serving one action links that action's emulation and not the
+// others: New references every handler, NewFor only those it is given.
+func NewFor(opts Options, actions ...Action) *Provider {
+	hs := make(map[string]handler, len(actions))
+	for _, a := range actions {
+		hs[a.name] = a.h
+	}
+	return newProvider(opts, hs)
+}
+
+func newProvider(opts Options, hs map[string]handler) *Provider {
+	p := &Provider{now: opts.Now, urlBase: opts.URLBase, handlers: hs, flows: map[string]*flowRecord{}}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -114,7 +136,7 @@ func (p *Provider) Call(ctx context.Context, action string, params json.RawMessa
 	if err := ctx.Err(); err != nil {
 		return nil, errs.Wrap(err, errs.Unavailable, "", "request cancelled before the sandbox answered")
 	}
-	h, ok := handlers[action]
+	h, ok := p.handlers[action]
 	if !ok {
 		return nil, c.fail(errs.NotFound, "InvalidAction", "the sandbox does not know the action")
 	}
@@ -181,45 +203,14 @@ func kindOf(code string) errs.Kind {
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
-// handlers serves every FaceID action; a test checks it against the registry.
-var handlers = map[string]handler{
-	"BankCard2EVerification":        handle(bankCard2EVerification),
-	"BankCard4EVerification":        handle(bankCard4EVerification),
-	"BankCardVerification":          handle(bankCardVerification),
-	"CheckBankCardInformation":      handle(checkBankCardInformation),
-	"CheckEidTokenStatus":           handle(checkEidTokenStatus),
-	"CheckIdCardInformation":        handle(checkIdCardInformation),
-	"CheckIdNameDate":               handle(checkIdNameDate),
-	"CheckPhoneAndName":             handle(checkPhoneAndName),
-	"DetectAIFakeFaces":             handle(detectAIFakeFaces),
-	"DetectAuth":                    handle(detectAuth),
-	"EncryptedPhoneVerification":    handle(encryptedPhoneVerification),
-	"GetActionSequence":             handle(getActionSequence),
-	"GetDetectInfo":                 handle(getDetectInfo),
-	"GetDetectInfoEnhanced":         handle(getDetectInfoEnhanced),
-	"GetEidResult":                  handle(getEidResult),
-	"GetEidToken":                   handle(getEidToken),
-	"GetFaceIdResult":               handle(getFaceIdResult),
-	"GetFaceIdRiskInfo":             handle(getFaceIdRiskInfo),
-	"GetFaceIdToken":                handle(getFaceIdToken),
-	"GetFaceidRiskInfoToken":        handle(getFaceidRiskInfoToken),
-	"GetLiveCode":                   handle(getLiveCode),
-	"GetNFCToken":                   handle(getNFCToken),
-	"GetWeChatBillDetails":          handle(getWeChatBillDetails),
-	"GetWxNFCResult":                handle(getWxNFCResult),
-	"IdCardOCRVerification":         handle(idCardOCRVerification),
-	"IdCardVerification":            handle(idCardVerification),
-	"ImageRecognition":              handle(imageRecognition),
-	"ImageRecognitionV2":            handle(imageRecognitionV2),
-	"Liveness":                      handle(liveness),
-	"LivenessCompare":               handle(livenessCompare),
-	"LivenessRecognition":           handle(livenessRecognition),
-	"MinorsVerification":            handle(minorsVerification),
-	"MobileNetworkTimeVerification": handle(mobileNetworkTimeVerification),
-	"MobileStatus":                  handle(mobileStatus),
-	"ParseNfcData":                  handle(parseNfcData),
-	"PhoneVerification":             handle(phoneVerification),
-	"PhoneVerificationCMCC":         handle(phoneVerificationCMCC),
-	"PhoneVerificationCTCC":         handle(phoneVerificationCTCC),
-	"PhoneVerificationCUCC":         handle(phoneVerificationCUCC),
+// allHandlers serves every FaceID action; a test checks it against the
+// registry. It is a function, not a table, so that a binary that calls only
+// NewFor does not link it.
+func allHandlers() map[string]handler {
+	all := AllActions()
+	hs := make(map[string]handler, len(all))
+	for _, a := range all {
+		hs[a.name] = a.h
+	}
+	return hs
 }
