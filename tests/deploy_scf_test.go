@@ -111,6 +111,35 @@ var scfGoEnv = sync.OnceValue(func() []string {
 // scfEnvRE finds ${env:NAME} references (the resolver's own pattern).
 var scfEnvRE = regexp.MustCompile(`\$\{env:(\w*[\w.-_]+)\}`)
 
+// scfDeployEnv is the environment a deploy runs in: this process's minus
+// the variables in drop, every TENCENT_*, proxy and Node variable, PATH
+// and DIST, then the Go caches, a fresh HOME, the fake cloud's address and
+// CA, the CLI's credentials, and extra.
+func scfDeployEnv(t *testing.T, fake *tencentcloud.Server, drop map[string]bool, extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		up := strings.ToUpper(k)
+		if drop[k] || strings.HasPrefix(up, "TENCENT") || strings.HasSuffix(up, "_PROXY") ||
+			up == "NODE_OPTIONS" || up == "NODE_EXTRA_CA_CERTS" || up == "PATH" || up == "DIST" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, scfGoEnv()...)
+	env = append(env,
+		"PATH="+os.Getenv("PATH"),
+		"HOME="+t.TempDir(),
+		"SCFDEPLOY_FAKE_ADDR="+fake.Addr,
+		"NODE_EXTRA_CA_CERTS="+fake.CAFile,
+		"SERVERLESS_PLATFORM_STAGE=prod",
+		"TENCENT_SECRET_ID="+tencentcloud.DefaultSecretID,
+		"TENCENT_SECRET_KEY="+tencentcloud.DefaultSecretKey,
+		"TENCENT_APP_ID="+fake.AppID(),
+	)
+	return append(env, extra...)
+}
+
 // runSCFDeploy runs deploy.js on dir's serverless.yml against fake with this
 // process's environment minus every variable the file references, every
 // TENCENT_* and proxy variable, plus env (a value "\x00" means unset).
@@ -129,26 +158,7 @@ func runSCFDeploy(t *testing.T, fake *tencentcloud.Server, dir string, env map[s
 	for _, m := range scfEnvRE.FindAllStringSubmatch(string(yml), -1) {
 		drop[m[1]] = true
 	}
-	var cmdEnv []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		up := strings.ToUpper(k)
-		if drop[k] || strings.HasPrefix(up, "TENCENT") || strings.HasSuffix(up, "_PROXY") || up == "NODE_OPTIONS" || up == "NODE_EXTRA_CA_CERTS" {
-			continue
-		}
-		cmdEnv = append(cmdEnv, kv)
-	}
-	cmdEnv = append(cmdEnv, scfGoEnv()...)
-	cmdEnv = append(cmdEnv,
-		"HOME="+t.TempDir(),
-		"SCFDEPLOY_FAKE_ADDR="+fake.Addr,
-		"NODE_EXTRA_CA_CERTS="+fake.CAFile,
-		"SCFDEPLOY_DOTENV=0",
-		"SERVERLESS_PLATFORM_STAGE=prod",
-		"TENCENT_SECRET_ID="+tencentcloud.DefaultSecretID,
-		"TENCENT_SECRET_KEY="+tencentcloud.DefaultSecretKey,
-		"TENCENT_APP_ID="+fake.AppID(),
-	)
+	cmdEnv := scfDeployEnv(t, fake, drop, "SCFDEPLOY_DOTENV=0")
 	for k, v := range env {
 		if v != "\x00" {
 			cmdEnv = append(cmdEnv, k+"="+v)
@@ -750,28 +760,14 @@ func TestDeploySCFReadmeSteps(t *testing.T) {
 		expect[v] = want[v] // unset in .env: deployed empty
 	}
 	fake := tencentcloud.Start(t, tencentcloud.Options{})
-	var cmdEnv []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		up := strings.ToUpper(k)
-		if _, isVar := expect[k]; isVar || strings.HasPrefix(up, "TENCENT") || strings.HasSuffix(up, "_PROXY") ||
-			up == "NODE_OPTIONS" || up == "NODE_EXTRA_CA_CERTS" || up == "PATH" || up == "DIST" {
-			continue
-		}
-		cmdEnv = append(cmdEnv, kv)
+	drop := map[string]bool{}
+	for v := range expect {
+		drop[v] = true
 	}
-	cmdEnv = append(cmdEnv, scfGoEnv()...)
-	cmdEnv = append(cmdEnv,
-		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"HOME="+t.TempDir(),
+	// PATH last: the shim's directory first.
+	cmdEnv := scfDeployEnv(t, fake, drop,
 		"SCF_SHIM_NODE="+node, "SCF_SHIM_TOOL="+tool,
-		"SCFDEPLOY_FAKE_ADDR="+fake.Addr,
-		"NODE_EXTRA_CA_CERTS="+fake.CAFile,
-		"SERVERLESS_PLATFORM_STAGE=prod",
-		"TENCENT_SECRET_ID="+tencentcloud.DefaultSecretID,
-		"TENCENT_SECRET_KEY="+tencentcloud.DefaultSecretKey,
-		"TENCENT_APP_ID="+fake.AppID(),
-	)
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join(dir, "scripts", "deploy"), "tencent")
