@@ -419,6 +419,15 @@ func redoclyCLI(t *testing.T) string {
 	if err != nil {
 		t.Skip("npm is not installed: the OpenAPI lint installs @redocly/cli with it")
 	}
+	// @redocly/cli declares node ">=22.12.0 || >=20.19.0 <21.0.0" with
+	// engineStrict; an older Node.js (Debian bookworm's is 18) cannot run it.
+	if out, err := exec.Command("node", "-p", "process.versions.node").Output(); err == nil {
+		var major, minor int
+		fmt.Sscanf(strings.TrimSpace(string(out)), "%d.%d", &major, &minor)
+		if major < 20 || (major == 20 && minor < 19) || (major == 21) || (major == 22 && minor < 12) {
+			t.Skipf("node %s is too old for @redocly/cli (needs 20.19+ or 22.12+): the OpenAPI lint is skipped", strings.TrimSpace(string(out)))
+		}
+	}
 	lock, err := os.ReadFile("openapi-lint/package-lock.json")
 	if err != nil {
 		t.Fatal(err)
