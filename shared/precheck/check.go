@@ -32,6 +32,9 @@ func Check(a *faceid.Action, params []byte) (req any, local *Local, err error) {
 	if err := checkRequired(a, v); err != nil {
 		return nil, nil, err
 	}
+	if err := checkEncryption(a, v, media); err != nil {
+		return nil, nil, err
+	}
 	skip := encryptedFields(v)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
@@ -94,6 +97,7 @@ func stringField(f reflect.Value) (string, bool) {
 // encryptedFields lists the fields the caller encrypted (Encryption.EncryptList,
 // or PhoneVerification's legacy top-level EncryptList): their values are
 // ciphertext, so format rules cannot apply; Tencent checks them after decryption.
+// checkEncryption has already refused a list that names anything else.
 func encryptedFields(v reflect.Value) map[string]bool {
 	out := map[string]bool{}
 	add := func(list reflect.Value) {

@@ -101,8 +101,8 @@ func TestCheck(t *testing.T) {
 		{"media too large", "ImageRecognitionV2", `{"IdCard":"` + goodID + `","Name":"张三","ImageBase64":"` + big + `"}`, "", "InvalidParameterValue", "ImageBase64"},
 		{"media ok", "ImageRecognitionV2", `{"IdCard":"` + goodID + `","Name":"张三","ImageBase64":"` + img + `"}`, "", "", ""},
 		{"media not base64", "ImageRecognitionV2", `{"IdCard":"` + goodID + `","Name":"张三","ImageBase64":"not base64!"}`, "", "InvalidParameterValue", "ImageBase64"},
-		{"encrypted fields skip format", "IdCardVerification", `{"IdCard":"q83v","Name":"q83v","Encryption":{"EncryptList":["IdCard","Name"],"CiphertextBlob":"x","Iv":"y"}}`, "", "", ""},
-		{"legacy encrypt list", "PhoneVerification", `{"IdCard":"q83v","Name":"张三","Phone":"13800138000","EncryptList":["IdCard"],"CiphertextBlob":"x","Iv":"y"}`, "", "", ""},
+		{"encrypted fields skip format", "IdCardVerification", `{"IdCard":"` + ct32 + `","Name":"` + ct32 + `",` + enc("", `["IdCard","Name"]`, rsaBlob, ivCBC16, "") + `}`, "", "", ""},
+		{"legacy encrypt list", "PhoneVerification", `{"IdCard":"` + ct32 + `","Name":"张三","Phone":"13800138000","EncryptList":["IdCard"],"CiphertextBlob":"` + rsaBlob + `","Iv":"` + ivCBC16 + `"}`, "", "", ""},
 		{"hash mode ok", "EncryptedPhoneVerification", `{"IdCard":"` + strings.Repeat("a", 32) + `","Name":"` + strings.Repeat("b", 32) + `","Phone":"` + strings.Repeat("c", 32) + `","EncryptionMode":"1"}`, "", "", ""},
 		{"hash mode wrong length is -8", "EncryptedPhoneVerification", `{"IdCard":"abc","Name":"` + strings.Repeat("b", 32) + `","Phone":"` + strings.Repeat("c", 32) + `","EncryptionMode":"1"}`, "-8", "", ""},
 		{"hash mode unknown is -8", "EncryptedPhoneVerification", `{"IdCard":"a","Name":"b","Phone":"c","EncryptionMode":"9"}`, "-8", "", ""},
@@ -166,6 +166,39 @@ func FuzzCheck(f *testing.F) {
 	f.Add(uint8(3), `{"BizToken":"x","RuleId":"0","BestFramesCount":3}`)
 	f.Add(uint8(4), `{"IdCard":"110101199003074477","Name":"张三","ImageBase64":"QUJD"}`)
 	f.Add(uint8(5), `{"Encryption":{"EncryptList":["IdCard"],"CiphertextBlob":"x","Iv":"y"},"IdCard":"q83v","Name":"张三"}`)
+	// Encryption objects, well-formed and hostile (picks by registry order:
+	// see faceid.All; any pick is fine, the properties hold for all).
+	for i, a := range faceid.All() {
+		switch a.Name {
+		case "IdCardVerification":
+			idName := `{"IdCard":"` + ct32 + `","Name":"` + ct32 + `",`
+			for _, e := range []string{
+				enc("", `["IdCard","Name"]`, rsaBlob, ivCBC16, ""),
+				enc("AES-256-CBC", `["IdCard","Name"]`, rsaBlob, ivCBC16, `[]`),
+				enc("SM4-GCM", `["IdCard","Name"]`, sm2Blob, ivGCM12, `["`+tag16+`","`+tag16+`"]`),
+				enc("SM4-GCM", `["IdCard","Name"]`, sm2Blob, ivGCM12, `["`+tag16+`",null]`),
+				enc("", `["IdCard","IdCard"]`, rsaBlob, ivCBC16, ""),
+				enc("", `["IdCard",null]`, rsaBlob, ivCBC16, ""),
+				enc("", `["EncryptionBody"]`, rsaBlob, ivCBC16, ""),
+				enc("", `["IdCard"]`, "abc", "", ""),
+				enc("", `["Name"]`, rsaBlob, "AAAAAAAAAAAAAAAAAAAAAB==", ""),
+				enc("sm4-gcm", `[]`, sm2Blob, ivGCM12, `null`),
+				enc("", `[]`, rsaBlob, ivCBC16, ""),
+			} {
+				f.Add(uint8(i), idName+e+`}`)
+			}
+		case "DetectAIFakeFaces":
+			f.Add(uint8(i), `{"EncryptedBody":"`+ct32+`",`+enc("SM4-GCM", `["EncryptionBody"]`, sm2Blob, ivGCM12, `["`+tag16+`"]`)+`}`)
+			f.Add(uint8(i), `{"EncryptedBody":"`+ct32+`",`+enc("", `["EncryptionBody","FaceInput"]`, rsaBlob, ivCBC16, "")+`}`)
+			f.Add(uint8(i), `{"EncryptedBody":"QQ==QQ==",`+enc("", `["EncryptionBody"]`, rsaBlob, ivCBC16, "")+`}`)
+		case "GetDetectInfoEnhanced":
+			f.Add(uint8(i), `{"BizToken":"x","RuleId":"0","IsEncryptResponse":true,`+enc("SM4-GCM", `["EncryptionBody"]`, sm2Blob, ivGCM12, `null`)+`}`)
+		case "GetFaceIdToken":
+			f.Add(uint8(i), `{"CompareLib":"BUSINESS","ImageBase64":"`+ct32+`",`+enc("", `["ImageBase64"]`, rsaBlob, ivCBC16, "")+`}`)
+		case "PhoneVerification":
+			f.Add(uint8(i), `{"IdCard":"`+ct32+`","Name":"张三","Phone":"13800138000","EncryptList":["IdCard"],"CiphertextBlob":"`+rsaBlob+`","Iv":"`+ivCBC16+`"}`)
+		}
+	}
 	all := faceid.All()
 	f.Fuzz(func(t *testing.T, pick uint8, body string) {
 		a := all[int(pick)%len(all)]
@@ -197,6 +230,14 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("accepted invalid UTF-8")
 		}
 		v := reflect.ValueOf(req).Elem()
+		if e := v.FieldByName("Encryption"); e.IsValid() && !e.IsNil() {
+			enc := e.Interface().(*faceid.Encryption)
+			_, okBlob := base64Len(deref(enc.CiphertextBlob))
+			_, okIv := base64Len(deref(enc.Iv))
+			if !okBlob || !okIv || enc.CiphertextBlob == nil || enc.Iv == nil {
+				t.Fatalf("accepted an Encryption without a well-formed CiphertextBlob and Iv")
+			}
+		}
 		skip := encryptedFields(v)
 		for name, r := range fieldRules {
 			s, ok := stringField(v.FieldByName(name))

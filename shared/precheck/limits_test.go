@@ -138,16 +138,19 @@ func TestDepthLimit(t *testing.T) {
 }
 
 func TestValueLimit(t *testing.T) {
-	a := mustAction(t, "IdCardVerification")
+	// A list of free strings (an EncryptList would be refused for its
+	// repeated entries before the limit mattered).
+	a := mustAction(t, "DetectAuth")
 	list := func(n int) []byte {
-		items := strings.TrimSuffix(strings.Repeat(`"IdCard",`, n), ",")
-		return []byte(`{"IdCard":"` + goodID + `","Name":"张三","Encryption":{"EncryptList":[` + items + `]}}`)
+		items := strings.TrimSuffix(strings.Repeat(`"a",`, n), ",")
+		return []byte(`{"RuleId":"0","IntentionQuestions":[{"Question":"q","Answers":[` + items + `]}]}`)
 	}
-	// 1 (request) + 2 + 1 (Encryption) + 1 (EncryptList) = 5 values around the items.
-	if _, _, err := Check(a, list(MaxValues-5)); err != nil {
+	// 1 (request) + 1 (RuleId) + 1 (IntentionQuestions) + 1 (its object)
+	// + 1 (Question) + 1 (Answers) = 6 values around the items.
+	if _, _, err := Check(a, list(MaxValues-6)); err != nil {
 		t.Fatalf("at the limit: %v", err)
 	}
-	_, _, err := Check(a, list(MaxValues-4))
+	_, _, err := Check(a, list(MaxValues-5))
 	wantCode(t, err, "InvalidParameter", "more than 1000 JSON values")
 	// Small values in a large media action's body are refused just the same.
 	img := mustAction(t, "DetectAIFakeFaces")
