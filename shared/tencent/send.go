@@ -180,6 +180,10 @@ func readAnswer(resp *http.Response) ([]byte, error) {
 func parseAnswer(body []byte, status int) (json.RawMessage, error) {
 	var resp []byte
 	legacy := false
+	if string(bytes.TrimSpace(body)) == "null" {
+		// encoding/json reads null as an empty answer: judged by its status.
+		return answerOf(nil, inner{}, status)
+	}
 	if !jsonshape.Members(body, func(name, value []byte) bool {
 		switch {
 		case bytes.EqualFold(name, []byte("Response")):
