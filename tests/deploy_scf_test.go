@@ -140,6 +140,16 @@ func scfDeployEnv(t *testing.T, fake *tencentcloud.Server, drop map[string]bool,
 	return append(env, extra...)
 }
 
+// lastLine is the last non-blank line of a deploy's stdout: deploy.js's
+// JSON summary, after whatever the tools printed.
+func lastLine(b []byte) []byte {
+	b = bytes.TrimSpace(b)
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		b = b[i+1:]
+	}
+	return bytes.TrimSpace(b)
+}
+
 // runSCFDeploy runs deploy.js on dir's serverless.yml against fake with this
 // process's environment minus every variable the file references, every
 // TENCENT_* and proxy variable, plus env (a value "\x00" means unset).
@@ -175,11 +185,7 @@ func runSCFDeploy(t *testing.T, fake *tencentcloud.Server, dir string, env map[s
 	start := time.Now()
 	runErr := cmd.Run()
 	r := scfRun{stderr: stderr.String(), calls: fake.Calls(), elapsed: time.Since(start)}
-	line := stdout.Bytes()
-	if i := bytes.LastIndex(bytes.TrimSpace(line), []byte("\n")); i >= 0 {
-		line = line[i+1:]
-	}
-	if err := json.Unmarshal(bytes.TrimSpace(line), &r.summary); err != nil {
+	if err := json.Unmarshal(lastLine(stdout.Bytes()), &r.summary); err != nil {
 		t.Fatalf("deploy.js printed no summary (%v): %v\nstdout:\n%s\nstderr:\n%s", runErr, err, stdout.String(), tail(stderr.String(), 4000))
 	}
 	if (runErr == nil) != r.summary.OK {
@@ -779,11 +785,7 @@ func TestDeploySCFReadmeSteps(t *testing.T) {
 	started := time.Now()
 	runErr := cmd.Run()
 	r := scfRun{stderr: stderr.String(), calls: fake.Calls(), elapsed: time.Since(started)}
-	out := bytes.TrimSpace(stdout.Bytes())
-	if i := bytes.LastIndex(out, []byte("\n")); i >= 0 {
-		out = out[i+1:]
-	}
-	if err := json.Unmarshal(out, &r.summary); err != nil || runErr != nil {
+	if err := json.Unmarshal(lastLine(stdout.Bytes()), &r.summary); err != nil || runErr != nil {
 		t.Fatalf("scripts/deploy tencent: %v (summary: %v)\nstdout:\n%s\nstderr:\n%s", runErr, err, tail(stdout.String(), 2000), tail(stderr.String(), 4000))
 	}
 	for _, v := range vars {
