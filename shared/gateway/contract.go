@@ -103,6 +103,12 @@ type Op struct {
 	// Control marks an operation that is not a paid call (resuming an
 	// async job): no idempotency, no token binding.
 	Control bool
+	// Public marks a route a browser reaches with no credential (a flow's
+	// return route, a sandbox page): no caller is authenticated and the
+	// call runs as PublicCaller. Such a route must make no paid call on
+	// its own and must prove what it serves by a value it issued (a flow
+	// id), never by the caller.
+	Public bool
 	// Consumes names the request members that carry a flow token this
 	// operation reads (the first one present counts); Produces names the
 	// answer members (dotted paths) of the tokens it hands out. The
@@ -113,6 +119,22 @@ type Op struct {
 	// Data is the contract's own.
 	Data any
 }
+
+// Interceptor wraps every contract call the pipeline makes, after the
+// caller is authenticated, limited and owns its tokens, and inside
+// idempotency (a replayed answer is not intercepted again): the place for
+// policy that needs the decoded operation and the answer (flows, per-person
+// limits, budgets, usage). It calls next to go on, and may refuse before
+// next (nothing is sent) or look at the answer after it.
+type Interceptor interface {
+	Intercept(ctx context.Context, c Contract, call *Call, next CallFunc) (*Answer, error)
+}
+
+// CallFunc is the rest of the chain: the next interceptor, or the contract.
+type CallFunc func(ctx context.Context, call *Call) (*Answer, error)
+
+// PublicCaller is who a Public route runs as.
+var PublicCaller = &Caller{ID: "public"}
 
 // TokenField is where a flow token sits: a dotted member path in a request
 // or an answer, and the token's kind (tokens of one kind share a

@@ -105,3 +105,31 @@ func (p *Pipeline) routeInvoke(action string, members map[string]json.RawMessage
 // MaxInvokePayload caps a direct invocation (Lambda's own limit for a
 // synchronous invocation is 6 MB; SCF's is similar).
 const MaxInvokePayload = 16 << 20
+
+// Internal runs action for caller as if caller had sent body by direct
+// invocation, through everything the pipeline applies to a call (limits,
+// token ownership, interceptors) but without idempotency: the flows
+// package pulls a flow's result this way, as the caller that started it.
+func (p *Pipeline) Internal(ctx context.Context, caller *Caller, action string, body []byte) (*Answer, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil || members == nil {
+		return nil, errs.E(errs.Invalid, "InvalidParameter", "internal call %s: the body must be a JSON object", truncate(action, 64))
+	}
+	c, op, ok := p.routeInvoke(action, members)
+	if !ok {
+		return nil, errs.E(errs.NotFound, "InvalidAction", "Action %q is not served by this function", truncate(action, 64))
+	}
+	if op.Err != nil {
+		return nil, op.Err
+	}
+	start := time.Now()
+	ev := event{surface: "internal", requestID: NewRequestID(), contract: c.Name(), action: op.Action, caller: caller.ID}
+	o, err := p.execute(ctx, c, &Call{Op: op, Caller: caller, Body: body, RequestID: ev.requestID}, "")
+	ev.done(o)
+	ev.latency = time.Since(start)
+	if err != nil {
+		ev.fail(errs.As(err))
+	}
+	p.log(ctx, ev)
+	return o.ans, err
+}

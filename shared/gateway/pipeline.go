@@ -55,6 +55,8 @@ type Options struct {
 	// then served rather than refused. One it knows is always checked.
 	OwnersPartial bool
 	Logger        *slog.Logger
+	// Interceptors wrap every contract call, the first outermost.
+	Interceptors []Interceptor
 	// Pages are static documents served at their path to GET and HEAD
 	// (functions/all: the OpenAPI document and the /docs page). Like
 	// /healthz they are public and read no body: they are answered before
@@ -184,7 +186,7 @@ func (p *Pipeline) serve(ctx context.Context, req *Request, ev *event) *Response
 	if err := checkContentType(req.Header.Get("Content-Type"), op.JSON); err != nil {
 		return fail(err)
 	}
-	if hc, ok := p.opts.Auth.(HeaderChecker); ok {
+	if hc, ok := p.opts.Auth.(HeaderChecker); ok && !op.Public {
 		if err := hc.CheckHeaders(ctx, req, op.Action); err != nil {
 			return fail(err)
 		}
@@ -192,9 +194,12 @@ func (p *Pipeline) serve(ctx context.Context, req *Request, ev *event) *Response
 	if err := readBody(req, op.MaxBody); err != nil {
 		return fail(err)
 	}
-	caller, err := p.opts.Auth.Authenticate(ctx, req, op.Action)
-	if err != nil {
-		return fail(err)
+	caller := PublicCaller
+	if !op.Public {
+		var err error
+		if caller, err = p.opts.Auth.Authenticate(ctx, req, op.Action); err != nil {
+			return fail(err)
+		}
 	}
 	ev.caller = caller.ID
 	if caller.Test {

@@ -93,7 +93,7 @@ func (p *Pipeline) execute(ctx context.Context, c Contract, call *Call, idemKey 
 	var o outcome
 	var err error
 	if idemKey == "" || p.opts.Idempotency == nil || call.Op.Control {
-		o.ans, err = c.Call(ctx, call)
+		o.ans, err = p.call(ctx, c, call)
 	} else {
 		o, err = p.idempotent(ctx, c, call, idemKey)
 	}
@@ -105,6 +105,16 @@ func (p *Pipeline) execute(ctx context.Context, c Contract, call *Call, idemKey 
 		p.bindTokens(ctx, c, call, o.ans)
 	}
 	return o, err
+}
+
+// call runs the contract inside the interceptors, the first outermost.
+func (p *Pipeline) call(ctx context.Context, c Contract, call *Call) (*Answer, error) {
+	next := CallFunc(func(ctx context.Context, call *Call) (*Answer, error) { return c.Call(ctx, call) })
+	for i := len(p.opts.Interceptors) - 1; i >= 0; i-- {
+		in, rest := p.opts.Interceptors[i], next
+		next = func(ctx context.Context, call *Call) (*Answer, error) { return in.Intercept(ctx, c, call, rest) }
+	}
+	return next(ctx, call)
 }
 
 // limitCaller applies the caller's own rate. A store failure lets the
@@ -190,7 +200,7 @@ func (p *Pipeline) idempotent(ctx context.Context, c Contract, call *Call, key s
 		// Nothing was sent; the claim frees itself.
 		return outcome{}, err
 	}
-	ans, err := c.Call(ctx, call)
+	ans, err := p.call(ctx, c, call)
 	if err == nil && ans == nil {
 		err = errs.E(errs.Internal, "", "contract %s returned no answer", c.Name())
 	}
