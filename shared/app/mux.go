@@ -39,7 +39,7 @@ func ServeAll(parts ...Part) {
 
 // BuildAll builds every part's contract and the pipeline over them.
 func BuildAll(ctx context.Context, env *Env, parts ...Part) (*gateway.Pipeline, string, error) {
-	var contracts []gateway.Contract
+	var built []*Built
 	var banners []string
 	pages := map[string]gateway.Page{}
 	for i, p := range parts {
@@ -64,12 +64,12 @@ func BuildAll(ctx context.Context, env *Env, parts ...Part) (*gateway.Pipeline, 
 			x.Message = p.Name + ": " + e.Message
 			return nil, "", &x
 		}
-		contracts = append(contracts, b.Contract)
+		built = append(built, b)
 		if b.Banner != "" {
 			banners = append(banners, b.Banner)
 		}
 	}
-	pl, err := env.pipeline(pages, contracts)
+	pl, err := env.pipelineOf(pages, built)
 	if err != nil {
 		return nil, "", err
 	}

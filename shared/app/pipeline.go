@@ -10,11 +10,32 @@ import (
 // contracts, with the process's caller policy, rate limiter, idempotency
 // store and flow-token owners. Every provider goes through it.
 func (e *Env) Pipeline(contracts ...gateway.Contract) (*gateway.Pipeline, error) {
-	return e.pipeline(nil, contracts)
+	return e.pipeline(nil, contracts, nil)
+}
+
+// pipelineOf builds the pipeline over built parts: their contracts, their
+// interceptors, and each part's Ready once the pipeline exists.
+func (e *Env) pipelineOf(pages map[string]gateway.Page, parts []*Built) (*gateway.Pipeline, error) {
+	var contracts []gateway.Contract
+	var icpt []gateway.Interceptor
+	for _, b := range parts {
+		contracts = append(contracts, b.Contract)
+		icpt = append(icpt, b.Interceptors...)
+	}
+	p, err := e.pipeline(pages, contracts, icpt)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range parts {
+		if b.Ready != nil {
+			b.Ready(p)
+		}
+	}
+	return p, nil
 }
 
 // pipeline is Pipeline serving static pages too (ServeAll's parts).
-func (e *Env) pipeline(pages map[string]gateway.Page, contracts []gateway.Contract) (*gateway.Pipeline, error) {
+func (e *Env) pipeline(pages map[string]gateway.Page, contracts []gateway.Contract, icpt []gateway.Interceptor) (*gateway.Pipeline, error) {
 	mode := ModeSandbox
 	for _, c := range contracts {
 		if c.Mode() == ModeLive {
@@ -36,6 +57,9 @@ func (e *Env) pipeline(pages map[string]gateway.Page, contracts []gateway.Contra
 		Idempotency: idem,
 		Logger:      e.Log,
 		Pages:       pages,
+		// Policy every call goes through comes first (outermost); then
+		// what the parts add (flows).
+		Interceptors: append(e.interceptors(), icpt...),
 	}
 	if e.Redis != nil {
 		opts.Owners = owners.NewRedis(e.Redis, "idv:own:")
@@ -49,3 +73,7 @@ func (e *Env) pipeline(pages map[string]gateway.Page, contracts []gateway.Contra
 	}
 	return gateway.New(opts)
 }
+
+// interceptors are the function-wide ones, outermost first. Empty for now:
+// per-person limits, budgets and usage accounting go here.
+func (e *Env) interceptors() []gateway.Interceptor { return nil }

@@ -43,6 +43,12 @@ type Built struct {
 	Contract gateway.Contract
 	// Banner is printed when the local server starts.
 	Banner string
+	// Interceptors wrap every call of the function's pipeline (all
+	// contracts', not only this one's): flows start and end there.
+	Interceptors []gateway.Interceptor
+	// Ready is given the pipeline once it is built (a part that calls
+	// other contracts through it, such as flows pulling results).
+	Ready func(*gateway.Pipeline)
 }
 
 // Builder wires one provider's contract from its Env.
@@ -57,7 +63,7 @@ func Serve(build Builder) {
 		if err != nil {
 			return nil, "", err
 		}
-		p, err := env.Pipeline(b.Contract)
+		p, err := env.pipelineOf(nil, []*Built{b})
 		return p, b.Banner, err
 	})
 }
