@@ -91,7 +91,14 @@ type caller struct {
 	keyVar    string
 }
 
-func (c *caller) allows(action string) bool { return c.all || c.actions[action] }
+func (c *caller) allows(action string) bool {
+	return c.all || c.actions[action] || strings.HasPrefix(action, SelfServicePrefix)
+}
+
+// SelfServicePrefix starts the actions every caller may call: they show a
+// caller only what it owns (its flows, its failed webhook deliveries), so
+// they need no grant in "actions".
+const SelfServicePrefix = "flows/"
 
 // Set is a parsed IDV_CALLERS. It implements gateway.Authenticator and is
 // safe for concurrent use.

@@ -152,6 +152,12 @@ type Call struct {
 	Caller    *Caller
 	Body      []byte
 	RequestID string
+	// Header is the HTTP request's headers (nil for an invocation); the
+	// query string is RawQuery. Contracts route on them already; they are
+	// here for routes that read a path id or a query (flows).
+	Header   http.Header
+	Path     string
+	RawQuery string
 }
 
 // Answer is a contract's successful answer.

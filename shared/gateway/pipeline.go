@@ -207,7 +207,8 @@ func (p *Pipeline) serve(ctx context.Context, req *Request, ev *event) *Response
 	}
 	// A second Idempotency-Key was refused with the other unique headers.
 	key := req.Header.Get(IdempotencyHeader)
-	o, err := p.execute(ctx, c, &Call{Op: op, Caller: caller, Body: req.Body, RequestID: req.RequestID}, key)
+	o, err := p.execute(ctx, c, &Call{Op: op, Caller: caller, Body: req.Body, RequestID: req.RequestID,
+		Header: req.Header, Path: req.Path, RawQuery: req.RawQuery}, key)
 	ev.done(o)
 	if o.ans != nil && o.ans.Sandbox {
 		mode = "sandbox"
