@@ -22,6 +22,9 @@ type extraPart struct {
 var extraParts = []extraPart{
 	{"github.com/idverify/idverify/shared/faceadv", "faceadv.Part()", faceadv.Functions},
 	{"github.com/idverify/idverify/shared/faceprint", "faceprint.Part()", faceprint.Functions},
+	// Not a provider: flows (return routes, results, webhooks) over
+	// every provider's flow actions.
+	{"github.com/idverify/idverify/shared/flows", "flows.Part()", nil},
 	// Not a provider: the OpenAPI document and the /docs page (static
 	// pages, public like /healthz), served by functions/all only.
 	{"github.com/idverify/idverify/shared/apidoc", "apidoc.Part()", nil},
