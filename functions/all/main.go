@@ -16,7 +16,7 @@ import (
 	"github.com/idverify/idverify/shared/app"
 	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceprint"
-	"github.com/idverify/idverify/shared/flows"
+	_ "github.com/idverify/idverify/shared/flows"
 )
 
 func main() {
@@ -26,7 +26,6 @@ func main() {
 			app.Part{Name: "faceid", Build: app.FaceID()},
 			faceadv.Part(),
 			faceprint.Part(),
-			flows.Part(),
 			apidoc.Part(),
 		)
 	case "bank-card-2e-verification":

@@ -6,6 +6,7 @@ package main
 
 import (
 	"github.com/idverify/idverify/shared/app"
+	_ "github.com/idverify/idverify/shared/flows" // this action starts a flow
 	"github.com/idverify/idverify/shared/sandbox"
 )
 

@@ -6,6 +6,8 @@
 // server).
 package main
 
-import "github.com/idverify/idverify/shared/faceadv"
+import (
+	"github.com/idverify/idverify/shared/faceadv"
+)
 
 func main() { faceadv.Main("faceAdvResult") }

@@ -6,6 +6,9 @@
 // server).
 package main
 
-import "github.com/idverify/idverify/shared/faceadv"
+import (
+	"github.com/idverify/idverify/shared/faceadv"
+	_ "github.com/idverify/idverify/shared/flows" // this action starts a flow
+)
 
 func main() { faceadv.Main("faceAdv") }

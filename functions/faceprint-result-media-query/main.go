@@ -6,6 +6,8 @@
 // server).
 package main
 
-import "github.com/idverify/idverify/shared/faceprint"
+import (
+	"github.com/idverify/idverify/shared/faceprint"
+)
 
 func main() { faceprint.Main("result/media/query") }

@@ -6,6 +6,9 @@
 // server).
 package main
 
-import "github.com/idverify/idverify/shared/faceprint"
+import (
+	"github.com/idverify/idverify/shared/faceprint"
+	_ "github.com/idverify/idverify/shared/flows" // this action starts a flow
+)
 
 func main() { faceprint.Main("verifyToken/generate") }

@@ -8,6 +8,7 @@ import (
 	"github.com/idverify/idverify/shared/catalog"
 	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceprint"
+	"github.com/idverify/idverify/shared/flows"
 )
 
 // extraPart is a non-FaceID provider package that functions/all composes:
@@ -22,9 +23,6 @@ type extraPart struct {
 var extraParts = []extraPart{
 	{"github.com/idverify/idverify/shared/faceadv", "faceadv.Part()", faceadv.Functions},
 	{"github.com/idverify/idverify/shared/faceprint", "faceprint.Part()", faceprint.Functions},
-	// Not a provider: flows (return routes, results, webhooks) over
-	// every provider's flow actions.
-	{"github.com/idverify/idverify/shared/flows", "flows.Part()", nil},
 	// Not a provider: the OpenAPI document and the /docs page (static
 	// pages, public like /healthz), served by functions/all only.
 	{"github.com/idverify/idverify/shared/apidoc", "apidoc.Part()", nil},
@@ -57,12 +55,12 @@ func genFunctions(s *spec) map[string]string {
 package main
 
 import (
-	"github.com/idverify/idverify/shared/app"
+	"github.com/idverify/idverify/shared/app"%s
 	"github.com/idverify/idverify/shared/sandbox"
 )
 
 func main() { app.Action(%q, sandbox.%s) }
-`, name, a.Action, note, a.Action, a.Action)
+`, name, a.Action, note, flowsImport(a.Action), a.Action, a.Action)
 	}
 	out[path.Join("shared", "sandbox", "actions_gen.go")] = genSandboxActions(s)
 	for _, f := range catalogFunctions() {
@@ -74,12 +72,14 @@ func main() { app.Action(%q, sandbox.%s) }
 // server).
 package main
 
-import %q
+import (
+	%q%s
+)
 
 func main() { %s }
-`, f.Name, f.Path, f.Description, f.Import, f.Call)
+`, f.Name, f.Path, f.Description, f.Import, flowsImport(f.Action), f.Call)
 	}
-	imports := []string{`"os"`, "", `"github.com/idverify/idverify/shared/app"`}
+	imports := []string{`"os"`, "", `"github.com/idverify/idverify/shared/app"`, flowsPkg}
 	parts := []string{`app.Part{Name: "faceid", Build: app.FaceID()}`}
 	for _, p := range extraParts {
 		imports = append(imports, fmt.Sprintf("%q", p.imp))
@@ -147,4 +147,17 @@ package sandbox
 	}
 	b.WriteString("\t}\n}\n")
 	return b.String()
+}
+
+// flowsPkg links flows into a binary: its init adds the flows part (return
+// routes, results, webhooks, and the interceptor that starts flows).
+const flowsPkg = `_ "github.com/idverify/idverify/shared/flows"`
+
+// flowsImport is the flows import of the main of an action that starts a
+// flow, "" for any other.
+func flowsImport(action string) string {
+	if flows.Starts(action) {
+		return "\n\t" + flowsPkg + " // this action starts a flow"
+	}
+	return ""
 }

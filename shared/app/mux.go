@@ -28,6 +28,16 @@ type Part struct {
 	Pages map[string]gateway.Page
 }
 
+// extensions are parts every function of this binary serves besides its
+// own: a package linked into the binary registers one at init (flows, by a
+// blank import in the mains of the actions that start flows and in
+// functions/all), so a function that starts no flow does not carry it.
+var extensions []Part
+
+// Extend registers a part every function of this binary serves. Call it
+// from an init function.
+func Extend(p Part) { extensions = append(extensions, p) }
+
 // ServeAll runs one function serving every part through one pipeline: the
 // local server and the one-function deployment. The first part answers
 // routes nobody claims.
@@ -42,6 +52,7 @@ func BuildAll(ctx context.Context, env *Env, parts ...Part) (*gateway.Pipeline, 
 	var built []*Built
 	var banners []string
 	pages := map[string]gateway.Page{}
+	parts = append(parts[:len(parts):len(parts)], extensions...)
 	for i, p := range parts {
 		for k, v := range p.Pages {
 			pages[k] = v

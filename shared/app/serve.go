@@ -63,8 +63,20 @@ func Serve(build Builder) {
 		if err != nil {
 			return nil, "", err
 		}
-		p, err := env.pipelineOf(nil, []*Built{b})
-		return p, b.Banner, err
+		all := []*Built{b}
+		banners := []string{b.Banner}
+		for _, x := range extensions {
+			xb, err := x.Build(ctx, env)
+			if err != nil {
+				return nil, "", err
+			}
+			all = append(all, xb)
+			if xb.Banner != "" {
+				banners = append(banners, xb.Banner)
+			}
+		}
+		p, err := env.pipelineOf(nil, all)
+		return p, strings.Join(banners, "\n"), err
 	})
 }
 

@@ -9,6 +9,9 @@ type Function struct {
 	// Name is the folder under functions/ and the deployed function's name
 	// suffix, kebab case: "face-adv".
 	Name string
+	// Action is the pipeline's name of what it serves ("faceAdv",
+	// "faceprint/verifyToken/generate").
+	Action string
 	// Import is the package whose Main the function's main calls, and Call
 	// the call itself: `faceadv.Main("faceAdv")`.
 	Import, Call string

@@ -39,7 +39,7 @@ var commonEnv = []catalog.EnvVar{
 // Functions describes both functions for the code generator.
 var Functions = []catalog.Function{
 	{
-		Name: "face-adv", Import: "github.com/idverify/idverify/shared/faceadv", Call: `faceadv.Main("faceAdv")`,
+		Name: "face-adv", Action: ActionAdv, Import: "github.com/idverify/idverify/shared/faceadv", Call: `faceadv.Main("faceAdv")`,
 		Path:        PathAdv,
 		Description: "Enhanced face verification (seed 002): upload the identity to WeBank and return what the client SDK needs (faceId, orderNo, appId, nonce, sign)",
 		Env: append(append([]catalog.EnvVar{}, commonEnv...),

@@ -70,6 +70,7 @@ var Functions = func() []catalog.Function {
 	for _, e := range endpoints {
 		out = append(out, catalog.Function{
 			Name:        e.Function,
+			Action:      e.Action(),
 			Import:      "github.com/idverify/idverify/shared/faceprint",
 			Call:        fmt.Sprintf("faceprint.Main(%q)", e.Path),
 			Path:        e.Route(),

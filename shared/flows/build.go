@@ -173,3 +173,7 @@ func endpointSecrets(ctx context.Context, env *app.Env, eps []Endpoint) (func(st
 		return nil
 	}, nil
 }
+
+// A binary that links flows serves it in every function: the mains of the
+// actions that start flows import this package for that (and functions/all).
+func init() { app.Extend(Part()) }

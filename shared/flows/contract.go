@@ -1,10 +1,9 @@
 package flows
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"html/template"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -233,16 +232,16 @@ func withParam(u, name, value string) string {
 	return out
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title></head>
-<body><main><h1>{{.Title}}</h1><p>{{.Text}}</p></main></body></html>
-`))
-
+// page is a small HTML page. html.EscapeString, not html/template: a
+// function that starts flows should not carry a template engine for two
+// sentences.
 func page(title, text string) []byte {
-	var b bytes.Buffer
-	_ = pageTmpl.Execute(&b, struct{ Title, Text string }{title, text})
-	return b.Bytes()
+	t, x := html.EscapeString(title), html.EscapeString(text)
+	return []byte(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>` + t + `</title></head>
+<body><main><h1>` + t + `</h1><p>` + x + `</p></main></body></html>
+`)
 }
 
 // csp allows nothing but the page's own markup.

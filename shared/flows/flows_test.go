@@ -52,7 +52,9 @@ func (p *provider) op(a string) (gateway.Op, bool) {
 	}
 	return op, true
 }
-func (p *provider) RouteInvoke(a string, _ map[string]json.RawMessage) (gateway.Op, bool) { return p.op(a) }
+func (p *provider) RouteInvoke(a string, _ map[string]json.RawMessage) (gateway.Op, bool) {
+	return p.op(a)
+}
 func (p *provider) Call(_ context.Context, c *gateway.Call) (*gateway.Answer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -243,7 +245,7 @@ func TestReturnRoutePullsAndSendsTheBrowserOnWithTheFlowIDOnly(t *testing.T) {
 	}
 	// A token that is not the flow's, an unknown flow and a hostile id.
 	for path, status := range map[string]int{
-		"/v1/flows/" + id + "/return?token=biz-zzz":           400,
+		"/v1/flows/" + id + "/return?token=biz-zzz":             400,
 		"/v1/flows/flw_00000000000000000000000000000000/return": 404,
 		"/v1/flows/..%2f..%2fetc/return":                        404,
 	} {
@@ -421,7 +423,7 @@ type brokenKV struct{ kv }
 var errDown = errors.New("store down")
 
 func (brokenKV) set(context.Context, string, []byte, time.Duration) error { return errDown }
-func (brokenKV) get(context.Context, string) ([]byte, error)             { return nil, errDown }
+func (brokenKV) get(context.Context, string) ([]byte, error)              { return nil, errDown }
 
 func TestAStoreThatIsDownRefusesTheStartWithNothingSent(t *testing.T) {
 	fx := newFixture(t, Options{store: brokenKV{newMemKV(time.Now)}})
@@ -496,11 +498,11 @@ func TestParseEndpoints(t *testing.T) {
 	}
 	for raw, want := range map[string]string{
 		`{}`: "JSON array",
-		`[{"url":"https://a.example","secret":"x"}]`:                      "[0].caller",
-		`[{"caller":"web","url":"ftp://a.example","secret":"x"}]`:         "[0].url",
-		`[{"caller":"web","url":"http://a.example","secret":"x"}]`:        "http is refused in production",
-		`[{"caller":"web","url":"https://a.example"}]`:                    "[0].secret",
-		`[{"caller":"web","url":"https://a.example","secret":"x","x":1}]`: "JSON array",
+		`[{"url":"https://a.example","secret":"x"}]`:                                                                    "[0].caller",
+		`[{"caller":"web","url":"ftp://a.example","secret":"x"}]`:                                                       "[0].url",
+		`[{"caller":"web","url":"http://a.example","secret":"x"}]`:                                                      "http is refused in production",
+		`[{"caller":"web","url":"https://a.example"}]`:                                                                  "[0].secret",
+		`[{"caller":"web","url":"https://a.example","secret":"x","x":1}]`:                                               "JSON array",
 		`[{"caller":"w","url":"https://a.example","secret":"x"},{"caller":"w","url":"https://a.example","secret":"y"}]`: "twice",
 	} {
 		if _, err := parseEndpoints(raw, true); err == nil || !strings.Contains(err.Error(), want) {

@@ -218,3 +218,6 @@ func judgeFaceprint(_ *Flow, ans []byte) (string, bool) {
 	}
 	return StateFailed, false
 }
+
+// Starts says whether action starts a flow: its function links flows.
+func Starts(action string) bool { return kindFor(action) != nil }
