@@ -24,6 +24,7 @@ const (
 	EnvBackoff     = "IDV_WEBHOOK_BACKOFF"
 	EnvMaxAttempts = "IDV_WEBHOOK_MAX_ATTEMPTS"
 	EnvSweep       = "IDV_FLOW_SWEEP"
+	EnvTimeout     = "IDV_WEBHOOK_TIMEOUT"
 )
 
 // Part is the flows part of a function serving several providers.
@@ -35,7 +36,7 @@ func Part() app.Part {
 // and webhook routes), the interceptor that starts flows, and on a
 // long-lived server the sweep.
 func Build(ctx context.Context, env *app.Env) (*app.Built, error) {
-	o := Options{Logger: env.Log, InlineDelivery: 5 * time.Second}
+	o := Options{Logger: env.Log, InlineDelivery: 2 * time.Second}
 	var err error
 	if o.PublicURL, err = env.PublicURL(); err != nil {
 		return nil, err
@@ -56,7 +57,7 @@ func Build(ctx context.Context, env *app.Env) (*app.Built, error) {
 		name string
 		dst  *time.Duration
 		min  time.Duration
-	}{{EnvTTL, &o.TTL, time.Second}, {EnvPoll, &o.Poll, 100 * time.Millisecond}, {EnvBackoff, &o.Backoff, 100 * time.Millisecond}} {
+	}{{EnvTTL, &o.TTL, time.Second}, {EnvPoll, &o.Poll, 100 * time.Millisecond}, {EnvBackoff, &o.Backoff, 100 * time.Millisecond}, {EnvTimeout, &o.DeliveryTimeout, 100 * time.Millisecond}} {
 		if *d.dst, err = duration(env.Getenv(d.name), d.name, d.min); err != nil {
 			return nil, err
 		}

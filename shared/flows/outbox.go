@@ -135,7 +135,7 @@ func (s *Service) saveDelivery(ctx context.Context, d *Delivery) error {
 // deliver makes one attempt of a due delivery: ok when it was accepted,
 // tried when an attempt was made at all.
 func (s *Service) deliver(ctx context.Context, m string) (ok, tried bool) {
-	release, got, err := s.lease(ctx, "dlv:"+m)
+	release, got, err := s.lease(ctx, "dlv:"+m, s.o.DeliveryTimeout+5*time.Second)
 	if err != nil || !got {
 		return false, false
 	}
@@ -169,7 +169,9 @@ func (s *Service) deliver(ctx context.Context, m string) (ok, tried bool) {
 		d.State, d.LastError, d.Next = DeliveryFailed, "the event has expired", nil
 	default:
 		d.Attempts++
-		status, perr := post(ctx, s.o.Client, ep.URL, s.o.Secret(d.Key), d.Event, body, now)
+		pctx, cancel := context.WithTimeout(ctx, s.o.DeliveryTimeout)
+		status, perr := post(pctx, s.o.Client, ep.URL, s.o.Secret(d.Key), d.Event, body, now)
+		cancel()
 		tried = true
 		d.LastStatus = status
 		if perr == nil {

@@ -43,6 +43,10 @@ type Options struct {
 	MaxAttempts int
 	// Retention is how long a finished flow and its events are kept.
 	Retention time.Duration
+	// DeliveryTimeout bounds one delivery attempt (default 10s); a
+	// delivery's lease outlives it, so a dead instance's attempt is
+	// retried soon after.
+	DeliveryTimeout time.Duration
 	// InlineDelivery is how long a request that ends a flow waits for the
 	// first delivery attempt (0: none; the sweep sends it).
 	InlineDelivery time.Duration
@@ -91,8 +95,11 @@ func NewService(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.DeliveryTimeout <= 0 {
+		o.DeliveryTimeout = 10 * time.Second
+	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		o.Client = &http.Client{Timeout: o.DeliveryTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // a receiver answers; it does not send us elsewhere
 		}}
 	}
@@ -316,9 +323,9 @@ func (s *Service) Get(ctx context.Context, id string) (*Flow, error) {
 }
 
 // lease takes a short lock on name; release gives it back.
-func (s *Service) lease(ctx context.Context, name string) (release func(), ok bool, err error) {
+func (s *Service) lease(ctx context.Context, name string, ttl time.Duration) (release func(), ok bool, err error) {
 	tok := newID("l_")
-	ok, err = s.o.store.setNX(ctx, keyLease+name, []byte(tok), leaseTTL)
+	ok, err = s.o.store.setNX(ctx, keyLease+name, []byte(tok), ttl)
 	if err != nil || !ok {
 		return func() {}, ok, err
 	}
@@ -338,7 +345,7 @@ func (s *Service) lease(ctx context.Context, name string) (release func(), ok bo
 // ends it when the answer is final or its time is up, and queues its
 // webhooks. It returns the flow as it stands.
 func (s *Service) Advance(ctx context.Context, id string, force bool) (*Flow, error) {
-	release, ok, err := s.lease(ctx, "flow:"+id)
+	release, ok, err := s.lease(ctx, "flow:"+id, leaseTTL)
 	if err != nil {
 		return nil, err
 	}
