@@ -104,7 +104,9 @@ func TestFlowWebhookSurvivesARestartMidDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var start struct{ Response struct{ BizToken, Url string } }
+	var start struct {
+		Response struct{ BizToken, Url string }
+	}
 	_ = json.NewDecoder(resp.Body).Decode(&start)
 	resp.Body.Close()
 	flowID := resp.Header.Get(flows.FlowIDHeader)
