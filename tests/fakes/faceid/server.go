@@ -65,6 +65,9 @@ type Options struct {
 	SessionToken string
 	// Now is the clock for the signature's 5-minute window; nil is time.Now.
 	Now func() time.Time
+	// H5 runs the DetectAuth and GetEidToken flows as Tencent does, with
+	// a page of this fake (see h5.go).
+	H5 bool
 }
 
 // Behavior programs the answer to one action. The zero value means "answer
@@ -132,6 +135,8 @@ type Server struct {
 	billable  map[string]int
 	last      map[string]Request
 	seq       int
+	h5        bool
+	flows     map[string]*h5Flow
 }
 
 // New returns a fake that accepts requests signed with opts' credentials.
@@ -142,7 +147,7 @@ func New(opts Options) *Server {
 	if opts.SecretKey == "" {
 		opts.SecretKey = DefaultSecretKey
 	}
-	s := &Server{token: opts.SessionToken}
+	s := &Server{token: opts.SessionToken, h5: opts.H5, flows: map[string]*h5Flow{}}
 	s.verifier = tc3.Verifier{
 		Service: Service,
 		Now:     opts.Now,
@@ -287,6 +292,10 @@ func Recorded(action string) (json.RawMessage, bool) {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.h5 && strings.HasPrefix(r.URL.Path, "/h5/") {
+		s.servePage(w, r)
+		return
+	}
 	action := r.Header.Get("X-TC-Action")
 	s.mu.Lock()
 	s.calls[action]++
@@ -313,7 +322,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// Processing: the answer is decided, and billed, before any fault
 	// keeps it from the client.
-	answer := s.answer(action, b)
+	answer := s.h5Answer(action, body, s.answer(action, b), r.Host)
 	if charged(action, answer) {
 		s.mu.Lock()
 		s.billable[action]++

@@ -1,0 +1,182 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/idverify/idverify/shared/flows"
+	faceidfake "github.com/idverify/idverify/tests/fakes/faceid"
+)
+
+// flowBrowser is a headless Chromium (Debian's package) for one test, with
+// the flags this closed network needs (no background connections).
+func flowBrowser(t *testing.T) context.Context {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium is not installed (Debian: apt-get install -y chromium; .ci/run installs it): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// shop is the customer's site: the page the browser is sent back to.
+type shop struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	hits []url.Values
+}
+
+func newShop(t *testing.T) *shop {
+	s := &shop{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/done" {
+			http.NotFound(w, r) // the browser's favicon.ico
+			return
+		}
+		s.mu.Lock()
+		s.hits = append(s.hits, r.URL.Query())
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<!doctype html><title>shop</title><p id="thanks">Thank you</p>`)
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *shop) last() url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.hits) == 0 {
+		return nil
+	}
+	return s.hits[len(s.hits)-1]
+}
+
+// startFlow makes the customer's first call and returns the page URL the
+// person is sent to and the flow id.
+func startFlow(t *testing.T, base, path, body string) (pageURL, flowID string, answer map[string]any) {
+	t.Helper()
+	resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct{ Response map[string]any }
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &env); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+	}
+	u, _ := env.Response["Url"].(string)
+	return u, resp.Header.Get(flows.FlowIDHeader), env.Response
+}
+
+// waitEvent waits for the webhook of flowID and returns it.
+func waitEvent(t *testing.T, rc *hookReceiver, flowID string) flows.Event {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ids, bad := rc.seen()
+		if bad != 0 {
+			t.Fatalf("%d webhooks with a bad signature", bad)
+		}
+		for _, id := range ids {
+			rc.mu.Lock()
+			body := rc.bodies[id]
+			rc.mu.Unlock()
+			var ev flows.Event
+			if json.Unmarshal([]byte(body), &ev) == nil && ev.Flow != nil && ev.Flow.ID == flowID {
+				return ev
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no webhook for flow %s", flowID)
+	return flows.Event{}
+}
+
+// browse opens page in Chromium, clicks sel, and waits for the shop.
+func browse(t *testing.T, ctx context.Context, page, sel string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(page), chromedp.Click(chromedp.CSS(sel)),
+		chromedp.WaitVisible(chromedp.CSS("#thanks"))); err != nil {
+		t.Fatalf("browser at %s: %v", page, err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// TestFlowsInChromiumAgainstTheFakes runs the H5 flows in live mode
+// against the FaceID fake (which plays Tencent's page): the customer's
+// first call, the person's browser on the provider's page, back through
+// the return route to the customer's page with only the flow id, and the
+// signed webhook at the customer's endpoint.
+func TestFlowsInChromiumAgainstTheFakes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real binary and browser")
+	}
+	fake, fakeURL := faceidfake.Start(t, faceidfake.Options{H5: true})
+	rc := newHookReceiver(t, hookSecret, false)
+	sh := newShop(t)
+	srv := startServer(t, buildBinary(t, "all"),
+		"IDV_MODE=live", "TENCENTCLOUD_SECRET_ID="+faceidfake.DefaultSecretID, "TENCENTCLOUD_SECRET_KEY="+faceidfake.DefaultSecretKey,
+		"IDV_TENCENT_ENDPOINT="+fakeURL,
+		`IDV_WEBHOOKS=[{"caller":"loopback","url":"`+rc.srv.URL+`","secret":"`+hookSecret+`"}]`, "IDV_FLOW_SWEEP=200ms")
+	ctx := flowBrowser(t)
+	for _, c := range []struct {
+		name, path, body, click, event string
+	}{
+		{"DetectAuth passes", "/v1/faceid/DetectAuth", `{"RuleId":"1","RedirectUrl":"` + sh.srv.URL + `/done?order=7"}`, "#pass", "flow.succeeded"},
+		{"DetectAuth fails", "/v1/faceid/DetectAuth", `{"RuleId":"1","RedirectUrl":"` + sh.srv.URL + `/done?order=8"}`, "#fail", "flow.failed"},
+		{"eID passes", "/v1/faceid/GetEidToken", `{"MerchantId":"M1","RedirectUrl":"` + sh.srv.URL + `/done?order=9"}`, "#pass", "flow.succeeded"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			page, flowID, _ := startFlow(t, srv.url, c.path, c.body)
+			if flowID == "" || !strings.HasPrefix(page, fakeURL+"/h5/") {
+				t.Fatalf("flow %q, page %q", flowID, page)
+			}
+			// Tencent was given the return route, not the shop.
+			for _, action := range []string{"DetectAuth", "GetEidToken"} {
+				if r, ok := fake.LastRequest(action); ok && strings.Contains(string(r.Body), sh.srv.URL) {
+					t.Fatalf("%s was sent the customer's URL: %s", action, r.Body)
+				}
+			}
+			loc := browse(t, ctx, page, c.click)
+			q := sh.last()
+			if q.Get("idv_flow") != flowID || len(q) != 2 || !strings.HasPrefix(loc, sh.srv.URL+"/done") {
+				t.Fatalf("the shop got %v at %s: want its order and idv_flow only", q, loc)
+			}
+			ev := waitEvent(t, rc, flowID)
+			if ev.Type != c.event || !ev.Livemode || ev.Flow.State != strings.TrimPrefix(c.event, "flow.") {
+				t.Fatalf("event %+v", ev)
+			}
+		})
+	}
+	if t.Failed() {
+		t.Log(srv.logs())
+	}
+}
