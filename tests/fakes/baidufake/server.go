@@ -174,6 +174,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/oauth/2.0/token":
 		s.serveToken(w, r)
+	case r.URL.Path == pagePath:
+		s.servePage(w, r)
 	case strings.HasPrefix(r.URL.Path, prefix):
 		s.serveFaceprint(w, r, strings.TrimPrefix(r.URL.Path, prefix))
 	default:
