@@ -93,6 +93,9 @@ func (c *Contract) RouteInvoke(action string, m map[string]json.RawMessage) (gat
 	switch action {
 	case ActionGet:
 		op.Data = stringMember(m, "FlowId")
+		if op.Data == "" {
+			op.Data = tokenRef{stringMember(m, "Token")}
+		}
 	case ActionRedeliver:
 		op.Data = stringMember(m, "EventId")
 	case ActionList:
@@ -104,6 +107,10 @@ func (c *Contract) RouteInvoke(action string, m map[string]json.RawMessage) (gat
 	}
 	return op, true
 }
+
+// tokenRef asks for a flow by its provider token (a workflow knows the
+// BizToken it was given, not the flow id, which travels in a header).
+type tokenRef struct{ token string }
 
 func stringMember(m map[string]json.RawMessage, name string) string {
 	var s string
@@ -123,6 +130,12 @@ func owns(caller *gateway.Caller, f *Flow) bool {
 
 func (c *Contract) Call(ctx context.Context, call *gateway.Call) (*gateway.Answer, error) {
 	id, _ := call.Op.Data.(string)
+	if ref, ok := call.Op.Data.(tokenRef); ok && ref.token != "" {
+		var err error
+		if id, err = c.svc.ByToken(ctx, ref.token); err != nil {
+			return nil, storeErr(err)
+		}
+	}
 	switch call.Op.Action {
 	case ActionReturn:
 		return c.returned(ctx, id, call.RawQuery)

@@ -2,6 +2,8 @@ package flows
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -82,6 +84,7 @@ const (
 	keyDlv     = "dlv:"
 	keyLease   = "lease:"
 	keyCallerQ = "dlv:caller:" // a caller's deliveries, newest last
+	keyToken   = "tok:"        // a flow's id by its kind and token
 )
 
 // NewService makes a Service; o.store nil is memory.
@@ -227,6 +230,9 @@ func (s *Service) Intercept(ctx context.Context, c gateway.Contract, call *gatew
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 	defer cancel()
+	// A workflow (direct invocation) sees no headers: it finds the flow by
+	// the token it was given.
+	_ = s.o.store.set(sctx, keyToken+k.name+":"+tokenKey(tok), []byte(f.ID), s.ttl(k)+s.o.Retention)
 	if err := s.save(sctx, f); err == nil {
 		err = s.o.store.schedule(sctx, qOpen, f.ID, now.Add(s.o.Poll))
 		if err != nil {
@@ -304,6 +310,26 @@ func (s *Service) save(ctx context.Context, f *Flow) error {
 		ttl = s.o.Retention
 	}
 	return s.o.store.set(ctx, keyFlow+f.ID, sealed, ttl)
+}
+
+// tokenKey keeps a provider token out of store key names in the clear.
+func tokenKey(tok string) string {
+	sum := sha256.Sum256([]byte("idverify-flow-token\x00" + tok))
+	return hex.EncodeToString(sum[:16])
+}
+
+// ByToken finds the flow a provider token belongs to; "" when none.
+func (s *Service) ByToken(ctx context.Context, tok string) (string, error) {
+	for _, k := range kinds {
+		b, err := s.o.store.get(ctx, keyToken+k.name+":"+tokenKey(tok))
+		if err != nil {
+			return "", err
+		}
+		if b != nil {
+			return string(b), nil
+		}
+	}
+	return "", nil
 }
 
 // Get loads a flow; nil, nil when unknown.
