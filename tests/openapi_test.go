@@ -200,6 +200,9 @@ func TestOpenAPIExamples(t *testing.T) {
 	for _, p := range paths {
 		for method, op := range doc.Paths[p] {
 			if method == "get" {
+				if strings.Contains(p, "{") {
+					continue // a flow's routes need a flow: tests/flows_*_test.go drive them
+				}
 				resp, _ := getURL(t, srv.url+p)
 				if resp.StatusCode != 200 {
 					t.Errorf("GET %s: %d", p, resp.StatusCode)

@@ -150,12 +150,14 @@ func genOpenAPI(root string, s *spec) (doc, page string, err error) {
 	ops = append(ops, tcapiOp(s))
 	ops = append(ops, faceAdvOps()...)
 	ops = append(ops, faceprintOps()...)
+	ops = append(ops, flowsOps()...)
 	ops = append(ops, infoOps()...)
 	schemas := o()
 	faceidSchemas(s, extra, schemas)
 	faceAdvSchemas(schemas)
 	faceprintSchemas(schemas)
 	commonSchemas(schemas)
+	flowsSchemas(schemas)
 
 	d := o(
 		"openapi", "3.1.0",
@@ -177,6 +179,7 @@ func genOpenAPI(root string, s *spec) (doc, page string, err error) {
 			o("name", "Tencent API form", "description", "The Tencent Cloud API 3.0 wire form at `POST /`, signed TC3-HMAC-SHA256: any Tencent SDK or tccli works by changing its endpoint."),
 			o("name", "faceAdv", "description", "The enhanced face pair of seed 002 on WeBank's face server API, with its own envelope `{errcode, data, errmsg}`: errors are HTTP 200."),
 			o("name", "Baidu faceprint", "description", "Baidu's H5 face real-name solution at Baidu's own paths and shapes: errors are HTTP 200, as Baidu's are."),
+			o("name", "Flows", "description", "The flows the function set owns end to end (README \"Flows\"): the return route a provider's page sends the browser to, the result route, and webhook deliveries."),
 			o("name", "Service", "description", "Health, the sandbox tables and this description. Served without a caller credential except the sandbox tables once callers are configured."),
 		},
 		"security", []any{o("apiKey", []any{}), o("bareKey", []any{}), o()},
@@ -334,11 +337,13 @@ func operationJSON(op apiOp) *obj {
 	resps.set("200", success)
 	for _, st := range op.Errors {
 		key := strconv.Itoa(st)
-		if exs := byStatus[st]; len(exs) > 0 {
+		// Shared responses exist for the FaceID envelope only; another
+		// contract's errors are described in place.
+		if len(byStatus[st]) > 0 || op.ErrorSchema != "FaceIDError" {
 			resps.set(key, o(
 				"description", http.StatusText(st)+": see the error classes",
 				"headers", headerRefs(),
-				"content", o("application/json", withExamples(o("schema", o("$ref", "#/components/schemas/"+op.ErrorSchema)), exs)),
+				"content", o("application/json", withExamples(o("schema", o("$ref", "#/components/schemas/"+op.ErrorSchema)), byStatus[st])),
 			))
 			continue
 		}
