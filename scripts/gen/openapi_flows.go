@@ -39,7 +39,7 @@ func flowsOps() []apiOp {
 			Summary:     "Return route: where the provider's page sends the browser back",
 			Description: "Public (the browser has no credential; the flow id is the capability). Pulls the result, sends the webhooks, and answers `303` to the caller's own `RedirectUrl` with `idv_flow=<id>` added (never a result or a token), or a small \"you can close this page\" page when the caller gave none. The first call of a flow gives the provider this route in place of the caller's `RedirectUrl`.",
 			Security:    []any{}, Params: []any{flowID, o("name", "token", "in", "query", "required", false, "description", "the provider's token, as it appends it; must be the flow's", "schema", o("type", "string"))},
-			Success:     o("type", "string"), SuccessType: "text/html", SuccessText: "The flow has no caller URL to go on to",
+			Success: o("type", "string"), SuccessType: "text/html", SuccessText: "The flow has no caller URL to go on to",
 			Errors: []int{http.StatusBadRequest, http.StatusNotFound}, ErrorSchema: "FlowsError"},
 		{Path: "/v1/flows/{id}", Method: http.MethodGet, Tag: "Flows", ID: "flowGet",
 			Summary:     "A flow and its result",
