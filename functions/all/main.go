@@ -16,6 +16,7 @@ import (
 	"github.com/idverify/idverify/shared/app"
 	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceprint"
+	"github.com/idverify/idverify/shared/sandboxh5"
 )
 
 func main() {
@@ -25,6 +26,7 @@ func main() {
 			app.Part{Name: "faceid", Build: app.FaceID()},
 			faceadv.Part(),
 			faceprint.Part(),
+			sandboxh5.Part(),
 			apidoc.Part(),
 		)
 	case "bank-card-2e-verification":

@@ -300,16 +300,17 @@ func storeDown(logID string, err error) error {
 // with the redirect URLs its verifyToken/generate named, the way Baidu's
 // H5 URL carries them: <base>/faceprint?token=..&successUrl=..&failedUrl=..
 func (s *Sandbox) PageURL(ctx context.Context, vt string) string {
-	q := url.Values{"token": {vt}}
+	// In Baidu's order: token, successUrl, failedUrl.
+	q := "token=" + url.QueryEscape(vt)
 	if st, ok, err := s.flows.Load(ctx, vt); err == nil && ok {
 		if st.SuccessURL != "" {
-			q.Set("successUrl", st.SuccessURL)
+			q += "&successUrl=" + url.QueryEscape(st.SuccessURL)
 		}
 		if st.FailedURL != "" {
-			q.Set("failedUrl", st.FailedURL)
+			q += "&failedUrl=" + url.QueryEscape(st.FailedURL)
 		}
 	}
-	return s.urlBase + "/faceprint?" + q.Encode()
+	return s.urlBase + "/faceprint?" + q
 }
 
 // VerifyTokenOf reads the verify_token of a sandbox generate answer.
