@@ -332,6 +332,11 @@ func sameOrigin(r *request) bool {
 	if r.origin == "" {
 		return true
 	}
+	if r.origin == "null" {
+		// An opaque origin (a privacy setting, a sandboxed frame): only
+		// the browser's own same-origin verdict lets it through.
+		return r.fetch == "same-origin"
+	}
 	u, err := url.Parse(r.origin)
 	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.host)
 }
@@ -393,8 +398,10 @@ func page(status int, body, formAction string, extra map[string]string) *gateway
 		"Content-Type":            "text/html; charset=utf-8",
 		"Content-Security-Policy": csp(formAction),
 		"X-Frame-Options":         "DENY",
-		// The page's URL holds the token: never send it on.
-		"Referrer-Policy": "no-referrer",
+		// The page's URL holds the token: never send it to another site
+		// (same-origin, not no-referrer, which would make the browser send
+		// "Origin: null" with the page's own form).
+		"Referrer-Policy": "same-origin",
 	}
 	for k, v := range extra {
 		h[k] = v
@@ -416,7 +423,7 @@ func (c *Contract) Render(op gateway.Op, ans *gateway.Answer, e *errs.Error, req
 		}
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Security-Policy", csp(""))
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", "same-origin")
 		return &gateway.Response{Status: status, Header: h, Body: []byte(errorPage(e, requestID))}
 	}
 	status := http.StatusOK
