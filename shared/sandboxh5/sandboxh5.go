@@ -218,7 +218,7 @@ func (c *Contract) show(ctx context.Context, r *request) (*gateway.Answer, error
 	if f.st.Finished() || f.st.Verified {
 		return page(http.StatusOK, finishedPage(f), "", nil), nil
 	}
-	if !f.st.Opened || r.method == http.MethodGet {
+	if !f.st.Opened && r.method == http.MethodGet {
 		f.st.Opened = true
 		if err := c.opts.Flows.Save(ctx, f.token, f.st, sandbox.FlowTTL); err != nil {
 			return nil, err
@@ -270,6 +270,13 @@ func (c *Contract) choose(ctx context.Context, r *request, body []byte) (*gatewa
 		if f.kind == sandboxflow.KindFaceprint {
 			// Verified (核验完毕): no more submit or upload.
 			f.st.Verified = true
+		}
+	}
+	if o.Value != Leave {
+		// A redirect that cannot be followed is refused before anything
+		// is recorded, so the tester can see why and nothing changed.
+		if _, err := redirectFor(f, o); err != nil {
+			return nil, err
 		}
 	}
 	if err := c.opts.Flows.Save(ctx, f.token, f.st, sandbox.FlowTTL); err != nil {

@@ -342,6 +342,21 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%s: %d %v %.80s", name, r.status, r.header, r.body)
 		}
 	}
+	// Odd input never breaks a page.
+	for _, q := range []string{"token=" + strings.Repeat("sandbox-", 400), "token=%E2%80%8B", "token=sandbox-biz-1-00-n-0-0-0",
+		"token=sb00", "token=" + tok + "&token=x", "successUrl=javascript:alert(1)&token=sb" + strings.Repeat("0", 24)} {
+		for _, page := range []string{"detect", "eid", "faceprint"} {
+			r := do(t, p, "GET", "/sandbox/h5/"+page+"?"+q, "", nil)
+			if r.status >= 500 || strings.Contains(r.body, "javascript:") {
+				t.Errorf("%s?%.60s: %d", page, q, r.status)
+			}
+			for _, o := range []string{"-1", "007", "", "leave", "giveup"} {
+				if r := choose(t, p, "/sandbox/h5/"+page+"?"+q, "sb"+strings.Repeat("1", 24), o); r.status >= 500 {
+					t.Errorf("%s choose %q: %d", page, o, r.status)
+				}
+			}
+		}
+	}
 	// The style and script are served, public.
 	for _, a := range []string{"/sandbox/h5/page.css", "/sandbox/h5/page.js"} {
 		if r := do(t, p, "GET", a, "", nil); r.status != 200 || len(r.body) == 0 {
