@@ -17,6 +17,7 @@ import (
 	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceprint"
 	_ "github.com/idverify/idverify/shared/flows"
+	"github.com/idverify/idverify/shared/sandboxh5"
 )
 
 func main() {
@@ -26,6 +27,7 @@ func main() {
 			app.Part{Name: "faceid", Build: app.FaceID()},
 			faceadv.Part(),
 			faceprint.Part(),
+			sandboxh5.Part(),
 			apidoc.Part(),
 		)
 	case "bank-card-2e-verification":

@@ -23,6 +23,11 @@ type extraPart struct {
 var extraParts = []extraPart{
 	{"github.com/idverify/idverify/shared/faceadv", "faceadv.Part()", faceadv.Functions},
 	{"github.com/idverify/idverify/shared/faceprint", "faceprint.Part()", faceprint.Functions},
+	// Not a provider: the sandbox's H5 pages (DetectAuth's, GetEidToken's
+	// and Baidu's page URLs in sandbox mode; public, served when a
+	// provider runs in sandbox mode or a test caller exists), served by
+	// functions/all only.
+	{"github.com/idverify/idverify/shared/sandboxh5", "sandboxh5.Part()", nil},
 	// Not a provider: the OpenAPI document and the /docs page (static
 	// pages, public like /healthz), served by functions/all only.
 	{"github.com/idverify/idverify/shared/apidoc", "apidoc.Part()", nil},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,7 @@ type oaSpec struct {
 		Description string    `json:"description"`
 		Fields      []oaField `json:"fields"`
 	} `json:"structs"`
+	RequiredOverrides []requiredOverride `json:"required_overrides"`
 }
 
 type oaField struct {
@@ -69,6 +71,23 @@ func loadOASpec(path string) (*oaSpec, error) {
 			return nil, fmt.Errorf("%s: %w", sup, err)
 		}
 		s.Actions = append(s.Actions, x.Actions...)
+		// The same overrides loadSpec applies (and checks).
+		for _, o := range x.RequiredOverrides {
+			for i := range s.Actions {
+				if s.Actions[i].Action != o.Action {
+					continue
+				}
+				for k := range s.Actions[i].Request {
+					f := &s.Actions[i].Request[k]
+					if slices.Contains(o.Fields, f.Name) {
+						f.Required = true
+						if o.Unless != "" {
+							f.Description += " (Required unless " + o.Unless + " carries the request encrypted.)"
+						}
+					}
+				}
+			}
+		}
 		for n, st := range x.Structs {
 			if s.Structs == nil {
 				s.Structs = x.Structs

@@ -18,14 +18,20 @@ func genRegistry(s *spec) string {
 		if a.Deprecated {
 			fmt.Fprintf(&b, "\t\tDeprecated: true, Deprecation: %q,\n", a.Deprecation)
 		}
-		var req []string
+		var req, unless []string
 		for _, f := range a.Request {
 			if f.Required {
 				req = append(req, fmt.Sprintf("%q", f.Name))
 			}
+			if f.RequiredUnless != "" {
+				unless = append(unless, fmt.Sprintf("%q: %q", f.Name, f.RequiredUnless))
+			}
 		}
 		if len(req) > 0 {
 			fmt.Fprintf(&b, "\t\tRequired: []string{%s},\n", strings.Join(req, ", "))
+		}
+		if len(unless) > 0 {
+			fmt.Fprintf(&b, "\t\tRequiredUnless: map[string]string{%s},\n", strings.Join(unless, ", "))
 		}
 		var media []string
 		for _, l := range a.Gateway.SizeLimits {

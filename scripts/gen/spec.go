@@ -20,6 +20,19 @@ type spec struct {
 	Actions           []specAction       `json:"actions"`
 	Structs           map[string]sstruct `json:"structs"`
 	ErrorDescriptions map[string]string  `json:"error_code_descriptions"`
+	// RequiredOverrides (supplement only) make fields required that the
+	// main spec, refreshed from Tencent's node SDK, marks optional.
+	RequiredOverrides []requiredOverride `json:"required_overrides"`
+}
+
+// requiredOverride makes Fields of Action required, unless the request
+// carries Unless (a field whose presence waives them: DetectAIFakeFaces'
+// EncryptedBody, which holds them encrypted).
+type requiredOverride struct {
+	Action string   `json:"action"`
+	Fields []string `json:"fields"`
+	Unless string   `json:"unless"`
+	Source string   `json:"source"`
 }
 
 type specAction struct {
@@ -69,6 +82,9 @@ type specField struct {
 	Required   bool   `json:"required"`
 	Nullable   bool   `json:"nullable"`
 	Deprecated bool   `json:"deprecated"`
+	// RequiredUnless names the field that waives Required (set by a
+	// supplement override, not read from the spec).
+	RequiredUnless string `json:"-"`
 }
 
 // loadSpec reads the spec at path and, when it exists, its supplement
@@ -140,6 +156,9 @@ func mergeSpec(s, extra *spec) error {
 		}
 		s.Structs[n] = st
 	}
+	if err := applyOverrides(s, extra.RequiredOverrides); err != nil {
+		return err
+	}
 	for c, d := range extra.ErrorDescriptions {
 		if _, dup := s.ErrorDescriptions[c]; dup {
 			return fmt.Errorf("error code %s is also in the main spec: delete it from the supplement", c)
@@ -148,6 +167,54 @@ func mergeSpec(s, extra *spec) error {
 			s.ErrorDescriptions = map[string]string{}
 		}
 		s.ErrorDescriptions[c] = d
+	}
+	return nil
+}
+
+// applyOverrides marks the overridden fields required. A field the spec
+// already marks required, or that does not exist, is an error: the
+// override is then stale and must go.
+func applyOverrides(s *spec, overrides []requiredOverride) error {
+	for _, o := range overrides {
+		if o.Source == "" {
+			return fmt.Errorf("required override of %s names no source", o.Action)
+		}
+		i := -1
+		for j := range s.Actions {
+			if s.Actions[j].Action == o.Action {
+				i = j
+			}
+		}
+		if i < 0 {
+			return fmt.Errorf("required override: no action %s", o.Action)
+		}
+		a := &s.Actions[i]
+		for _, name := range append(append([]string(nil), o.Fields...), o.Unless) {
+			if name == "" {
+				continue
+			}
+			found := false
+			for k := range a.Request {
+				if a.Request[k].Name == name {
+					found = true
+				}
+			}
+			if !found {
+				return fmt.Errorf("required override: %s has no request field %s", o.Action, name)
+			}
+		}
+		for _, name := range o.Fields {
+			for k := range a.Request {
+				f := &a.Request[k]
+				if f.Name != name {
+					continue
+				}
+				if f.Required {
+					return fmt.Errorf("required override: %s.%s is required in the main spec already: delete the override", o.Action, name)
+				}
+				f.Required, f.RequiredUnless = true, o.Unless
+			}
+		}
 	}
 	return nil
 }

@@ -95,3 +95,37 @@ func TestSupplementOverlapRefused(t *testing.T) {
 		t.Fatalf("without a supplement: %v", err)
 	}
 }
+
+// TestRequiredOverrides: the supplement makes optional fields required
+// (with the field that waives them), and an override the main spec has
+// caught up with, or of a field that does not exist, is refused.
+func TestRequiredOverrides(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "faceid-2018-03-01.json")
+	write := func(p, body string) {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sup := func(fields string) string {
+		return `{"service":"faceid","version":"2018-03-01","required_overrides":[{"action":"A","fields":` + fields + `,"unless":"E","source":"seed"}]}`
+	}
+	write(main, `{"service":"faceid","version":"2018-03-01","actions":[{"action":"A","request":[{"name":"F","type":"string"},{"name":"G","type":"string","required":true},{"name":"E","type":"string"}]}]}`)
+	write(supplementPath(main), sup(`["F"]`))
+	s, err := loadSpec(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := s.Actions[0].Request[0]; !f.Required || f.RequiredUnless != "E" {
+		t.Fatalf("F after the override: %+v", f)
+	}
+	if reg := genRegistry(s); !strings.Contains(reg, `RequiredUnless: map[string]string{"F": "E"}`) || !strings.Contains(reg, `Required:       []string{"F", "G"}`) && !strings.Contains(reg, `Required: []string{"F", "G"}`) {
+		t.Errorf("registry:\n%s", reg)
+	}
+	for fields, want := range map[string]string{`["G"]`: "required in the main spec already", `["X"]`: "has no request field X"} {
+		write(supplementPath(main), sup(fields))
+		if _, err := loadSpec(main); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("override %s: %v, want %q", fields, err, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/idverify/idverify/shared/sandboxflow"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -31,6 +32,9 @@ type shared struct {
 	idemOnce sync.Once
 	idem     gateway.IdempotencyStore
 	idemErr  error
+
+	flowsOnce sync.Once
+	flows     sandboxflow.Store
 }
 
 // Limiter is the process's rate limiter: Redis-backed (shared by every

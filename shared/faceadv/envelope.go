@@ -21,6 +21,9 @@ type Data struct {
 	TraceNo string `json:"traceNo"`
 	// Result is *AdvResult for faceAdv, *RecordResult for faceAdvResult.
 	Result any `json:"result,omitempty"`
+	// ExtData is the extData the call registered (seed 002's 附加参数登记),
+	// returned as sent; absent when none was.
+	ExtData json.RawMessage `json:"extData,omitempty"`
 }
 
 // Statuses.
@@ -70,11 +73,12 @@ func (d *Data) UnmarshalJSON(b []byte) error {
 		Status  string          `json:"status"`
 		TraceNo string          `json:"traceNo"`
 		Result  json.RawMessage `json:"result"`
+		ExtData json.RawMessage `json:"extData"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	d.Status, d.TraceNo, d.Result = raw.Status, raw.TraceNo, nil
+	d.Status, d.TraceNo, d.Result, d.ExtData = raw.Status, raw.TraceNo, nil, raw.ExtData
 	if len(raw.Result) == 0 || string(raw.Result) == "null" {
 		return nil
 	}

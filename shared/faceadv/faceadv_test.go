@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -157,8 +158,6 @@ func TestValidation(t *testing.T) {
 		{"fds url", h, PathAdv, match("fds", "http://evil.example/a.jpg"), CodePhoto, "not a URL"},
 		{"fds off", noFDS, PathAdv, match("fds", "a.jpg"), CodeInvalid, "IDV_FACEADV_FDS_BASE_URL"},
 		{"bad orderNo", h, PathAdv, map[string]any{"userId": "u1", "type": "authmatch", "name": goodName, "idNo": goodID, "orderNo": "o-1"}, CodeInvalid, "orderNo must contain only letters and digits"},
-		{"getFile 4", h, PathResult, map[string]any{"orderNo": "o1", "getFile": "4"}, CodeInvalid, "getFile must be 1"},
-		{"getFile 0 number", h, PathResult, map[string]any{"orderNo": "o1", "getFile": 0}, CodeInvalid, "getFile must be 1"},
 		{"getFile object", h, PathResult, `{"orderNo":"o1","getFile":{}}`, CodeBadJSON, "getFile"},
 		{"no orderNo", h, PathResult, map[string]any{"getFile": "1"}, CodeMissing, "orderNo is required"},
 		{"bad traceNo", h, PathResult, map[string]any{"traceNo": "../x"}, CodeInvalid, "traceNo"},
@@ -178,6 +177,47 @@ func TestValidation(t *testing.T) {
 	// getFile as a number is accepted.
 	if env := post(t, h, PathResult, "test-key", map[string]any{"orderNo": "o1", "getFile": 2}); env.Errcode != 0 {
 		t.Fatalf("numeric getFile: %+v", env)
+	}
+	// Seed 002: getFile values other than 1, 2 and 3 return no file.
+	for _, g := range []any{"0", "5", 0, 4, "", "x"} {
+		env := post(t, h, PathResult, "test-key", map[string]any{"orderNo": "o1", "getFile": g})
+		rec, _ := env.Data.Result.(*RecordResult)
+		if env.Errcode != 0 || rec == nil || rec.Photo != "" || rec.Video != "" || rec.TencentCode != "0" {
+			t.Errorf("getFile %#v: %+v %+v", g, env, rec)
+		}
+	}
+	if env := post(t, h, PathResult, "test-key", map[string]any{"orderNo": "o1", "getFile": "2"}); env.Data.Result.(*RecordResult).Photo == "" {
+		t.Errorf("getFile 2 returned no photo")
+	}
+}
+
+// TestExtDataComesBack: extData registered with a call comes back with its
+// answer, and with an async job's result (kept with the job), and is never
+// logged.
+func TestExtDataComesBack(t *testing.T) {
+	var logs strings.Builder
+	h := newHandler(t, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	ext := json.RawMessage(`{"ticket":"EXT-7f3a","n":[1,2]}`)
+	env := post(t, h, PathResult, "test-key", map[string]any{"orderNo": "o1", "extData": ext})
+	if env.Errcode != 0 || string(env.Data.ExtData) != string(ext) {
+		t.Fatalf("sync faceAdvResult: %+v", env.Data)
+	}
+	env = post(t, h, PathAdv, "test-key", map[string]any{"userId": "u1", "type": "authmatch", "name": "张三",
+		"idNo": "110101199003074477", "async": true, "extData": ext})
+	if env.Data.Status != StatusProcessing || string(env.Data.ExtData) != string(ext) {
+		t.Fatalf("async faceAdv: %+v", env.Data)
+	}
+	h.Wait()
+	res := post(t, h, PathResult, "test-key", map[string]any{"traceNo": env.Data.TraceNo})
+	if res.Data.Status != StatusSuccess || string(res.Data.ExtData) != string(ext) {
+		t.Fatalf("the async job's result: %+v", res.Data)
+	}
+	if strings.Contains(logs.String(), "EXT-7f3a") {
+		t.Errorf("extData was logged: %s", logs.String())
+	}
+	// Without extData there is no member.
+	if b, _ := json.Marshal(post(t, h, PathResult, "test-key", map[string]any{"orderNo": "o1"})); strings.Contains(string(b), "extData") {
+		t.Errorf("extData without one sent: %s", b)
 	}
 }
 

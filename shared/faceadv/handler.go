@@ -199,7 +199,9 @@ func (h *Handler) serve(ctx context.Context, action string, c *gateway.Caller, b
 		return failure(traceNo, errs.Wrap(err, errs.Unavailable, "", "the job store could not be reached; nothing was started"))
 	}
 	h.start(traceNo)
-	return processing(traceNo)
+	env := processing(traceNo)
+	env.Data.ExtData = r.ExtData
+	return env
 }
 
 func (h *Handler) start(traceNo string) {
@@ -219,13 +221,25 @@ func (h *Handler) start(traceNo string) {
 }
 
 // execute does the work of one request: validated input in, envelope out.
+// The caller's extData (seed 002: 附加参数登记, additional information
+// registered with the call) comes back in data.extData of the answer, and
+// of an async job's final answer, which keeps it with the job (sealed with
+// IDV_STORE_KEY, like the rest of the request); it is never logged.
 func (h *Handler) execute(ctx context.Context, action string, r *Request, useSandbox bool, traceNo string) *Envelope {
+	env := h.executeOnly(ctx, action, r, useSandbox, traceNo)
+	if env.Data != nil {
+		env.Data.ExtData = r.ExtData
+	}
+	return env
+}
+
+func (h *Handler) executeOnly(ctx context.Context, action string, r *Request, useSandbox bool, traceNo string) *Envelope {
 	p := h.live
 	if useSandbox {
 		p = h.sandbox
 	}
 	if action == ActionResult {
-		rec, err := p.record(ctx, r.OrderNo, string(r.GetFile))
+		rec, err := p.record(ctx, r.OrderNo, r.files())
 		if err != nil {
 			return failure(traceNo, err)
 		}

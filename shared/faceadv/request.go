@@ -258,11 +258,9 @@ func (r *Request) validateResult() error {
 			return invalid(m.name, "belongs to faceAdv, not faceAdvResult")
 		}
 	}
-	switch r.GetFile {
-	case "", "1", "2", "3":
-	default:
-		return invalid("getFile", "must be 1 (video and photo), 2 (photo) or 3 (video)")
-	}
+	// getFile: 1 video and photo, 2 photo, 3 video; seed 002: "其他则不
+	// 返回" (any other value returns no file), so any value is accepted
+	// and the others ask for nothing (see files).
 	if r.TraceNo != "" {
 		if len(r.TraceNo) > 64 || !idChars(r.TraceNo, false) {
 			return invalid("traceNo", "must be the digits faceAdv or faceAdvResult answered")
@@ -329,4 +327,15 @@ func checkFDSPath(s string) error {
 		}
 	}
 	return nil
+}
+
+// files is what getFile asks WeBank for: "1", "2" or "3", and "" (no
+// file) for every other value, as seed 002 says ("其他则不返回"), so an
+// unknown value never reaches WeBank.
+func (r *Request) files() string {
+	switch g := string(r.GetFile); g {
+	case "1", "2", "3":
+		return g
+	}
+	return ""
 }

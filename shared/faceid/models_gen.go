@@ -154,7 +154,9 @@ type CheckPhoneAndNameResponse struct {
 
 // DetectAIFakeFacesRequest is the request of DetectAIFakeFaces.
 type DetectAIFakeFacesRequest struct {
-	FaceInput     *string     `json:"FaceInput,omitempty"`
+	// FaceInput: required (string).
+	FaceInput *string `json:"FaceInput,omitempty"`
+	// FaceInputType: required (number).
 	FaceInputType *int64      `json:"FaceInputType,omitempty"`
 	Encryption    *Encryption `json:"Encryption,omitempty"`
 	EncryptedBody *string     `json:"EncryptedBody,omitempty"`

@@ -40,7 +40,11 @@ type Action struct {
 	Deprecation string
 	// Required lists the top-level request fields Tencent marks required.
 	Required []string
-	Media    []MediaLimit
+	// RequiredUnless waives a Required field when the request carries the
+	// named other field (DetectAIFakeFaces: FaceInput and FaceInputType
+	// travel inside EncryptedBody when the body is encrypted).
+	RequiredUnless map[string]string
+	Media          []MediaLimit
 	// ResultField is the response field carrying the business result
 	// ("Result", "ResultCode") or "" when the action has none.
 	ResultField string

@@ -172,7 +172,9 @@ var actions = []*Action{
 	},
 	{
 		Name: "DetectAIFakeFaces", Function: "detect-ai-fake-faces", QPS: 5,
-		Media: []MediaLimit{{Field: "FaceInput", MaxBytes: 10 << 20}},
+		Required:       []string{"FaceInput", "FaceInputType"},
+		RequiredUnless: map[string]string{"FaceInput": "EncryptedBody", "FaceInputType": "EncryptedBody"},
+		Media:          []MediaLimit{{Field: "FaceInput", MaxBytes: 10 << 20}},
 		Results: []ResultCode{
 			{Code: "Success", Description: "成功", Charged: true},
 			{Code: "FailedOperation.CoveredFace", Description: ""},

@@ -36,7 +36,11 @@ func Build(ctx context.Context, env *app.Env, endpoints ...string) (*app.Built, 
 	if err != nil {
 		return nil, err
 	}
-	opts := Options{Mode: mode, Endpoints: endpoints, Logger: env.Log, Sandbox: NewSandbox(SandboxOptions{})}
+	opts := Options{Mode: mode, Endpoints: endpoints, Logger: env.Log, Sandbox: NewSandbox(SandboxOptions{
+		// The sandbox H5 page stands in for brain.baidu.com/face/print/;
+		// the pages and this sandbox share the flow store.
+		URLBase: env.SandboxPagesBase(), Flows: env.SandboxFlows(),
+	})}
 	if mode == app.ModeLive {
 		c, err := baidu.New(baidu.Config{
 			APIKey: key, SecretKey: secret, BaseURL: env.Getenv(EnvBaseURL),

@@ -205,7 +205,15 @@ func (h *Handler) Call(ctx context.Context, c *gateway.Call) (*gateway.Answer, e
 	if err != nil {
 		return &gateway.Answer{Sandbox: sandboxed}, err
 	}
-	return &gateway.Answer{Body: out, Sandbox: sandboxed}, nil
+	ans := &gateway.Answer{Body: out, Sandbox: sandboxed}
+	if sandboxed && ep.Path == "verifyToken/generate" {
+		// Baidu answers no URL (its clients build the brain.baidu.com
+		// H5 one); the sandbox says where its stand-in page is.
+		if vt := VerifyTokenOf(out); vt != "" {
+			ans.Header = map[string]string{PageURLHeader: h.opts.Sandbox.PageURL(ctx, vt)}
+		}
+	}
+	return ans, nil
 }
 
 // Render implements gateway.Contract: Baidu's shapes, HTTP 200 for errors

@@ -156,6 +156,14 @@ func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // sameShape fails when got has a member want lacks, or one of another JSON
 // type: an answer must not invent fields Baidu's examples do not have.
+// documentedNotInExample are members seed 004's field tables document that
+// its examples leave out.
+var documentedNotInExample = map[string]bool{
+	// result/detail's table lists is_demote among verify_result's
+	// members (with no level marker); the example has none.
+	"result/detail.result.verify_result.is_demote": true,
+}
+
 func sameShape(t *testing.T, where string, got, want any) {
 	t.Helper()
 	if got == nil || want == nil {
@@ -170,6 +178,9 @@ func sameShape(t *testing.T, where string, got, want any) {
 		}
 		for k, v := range g {
 			wv, ok := w[k]
+			if !ok && documentedNotInExample[where+"."+k] {
+				continue
+			}
 			if !ok {
 				t.Errorf("%s.%s: not in Baidu's example", where, k)
 				continue

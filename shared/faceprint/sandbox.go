@@ -8,12 +8,14 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/idverify/idverify/shared/baidu"
 	"github.com/idverify/idverify/shared/errs"
+	"github.com/idverify/idverify/shared/sandboxflow"
 )
 
 // Backend answers faceprint calls: the live Baidu client or the sandbox.
@@ -68,15 +70,37 @@ var generateErrors = []int{
 // SandboxOptions configure a Sandbox.
 type SandboxOptions struct {
 	Now func() time.Time // nil is time.Now
+	// URLBase is the base of the sandbox H5 page that stands in for
+	// Baidu's https://brain.baidu.com/face/print/: verifyToken/generate's
+	// answer carries <URLBase>/faceprint?token=...&successUrl=...&failedUrl=...
+	// in the X-Idv-Sandbox-Url header (Baidu's answer has no URL; its
+	// clients build the brain.baidu.com one). "" is DefaultPageBase.
+	URLBase string
+	// Flows keeps each flow's state (what idcard/submit sent, masked;
+	// whether the flow is verified; what a tester chose on the page):
+	// Redis across functions, nil is this Sandbox's own memory.
+	Flows sandboxflow.Store
 }
 
-// Sandbox emulates the eight endpoints with no outbound call. It keeps no
-// state: a verify_token carries its issue time and outcome under a MAC, so
-// any instance answers for a token another issued, with or without Redis.
-// The MAC key is public; it only turns a mistyped or edited token into
+// DefaultPageBase is the page base when the function does not know its
+// public address: under the reserved .invalid TLD, so nothing opens it.
+const DefaultPageBase = "https://sandbox.idverify.invalid"
+
+// PageURLHeader carries the sandbox H5 page URL on verifyToken/generate's
+// sandbox answer.
+const PageURLHeader = "X-Idv-Sandbox-Url"
+
+// Sandbox emulates the eight endpoints with no outbound call. A
+// verify_token carries its issue time and magic outcome under a MAC, so any
+// instance answers for a token another issued; what the flow did since
+// (idcard/submit, the verification, a tester's choice on the sandbox H5
+// page) is in the flow store, shared through Redis when configured. The
+// MAC key is public; it only turns a mistyped or edited token into
 // "Token无效或者已过期" as Baidu would.
 type Sandbox struct {
-	now func() time.Time
+	now     func() time.Time
+	urlBase string
+	flows   sandboxflow.Store
 }
 
 // NewSandbox builds a Sandbox.
@@ -84,8 +108,17 @@ func NewSandbox(opts SandboxOptions) *Sandbox {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Sandbox{now: opts.Now}
+	if opts.URLBase == "" {
+		opts.URLBase = DefaultPageBase
+	}
+	if opts.Flows == nil {
+		opts.Flows = sandboxflow.NewMemory(opts.Now)
+	}
+	return &Sandbox{now: opts.Now, urlBase: strings.TrimRight(opts.URLBase, "/"), flows: opts.Flows}
 }
+
+// flowTTL keeps a flow's state as long as its results can be queried.
+const flowTTL = ResultLifetime
 
 var sandboxKey = []byte("idverify faceprint sandbox v1")
 
@@ -171,26 +204,139 @@ func (s *Sandbox) Faceprint(ctx context.Context, endpoint string, body []byte) (
 		return nil, refuse(logID, baidu.CodeBadRequestBody, baidu.Message(baidu.CodeBadRequestBody))
 	}
 	if endpoint == "verifyToken/generate" {
-		return s.generate(logID, m)
+		return s.generate(ctx, logID, m)
 	}
 	vt, _, _ := m.str("verify_token", false)
 	issued, outcome, valid := s.open(vt)
 	now := s.now()
 	limit := ResultLifetime
-	if endpoint == "idcard/submit" || endpoint == "uploadMatchImage" {
+	flowCall := endpoint == "idcard/submit" || endpoint == "uploadMatchImage"
+	if flowCall {
 		limit = FlowLifetime
 	}
 	if !valid || now.Before(issued.Add(-time.Minute)) || !now.Before(issued.Add(limit)) {
 		return nil, refuse(logID, CodeVerifyTokenInvalid, msgVerifyTokenInvalid)
 	}
+	// A token issued by another instance without a shared store has no
+	// record: it is a fresh flow, as far as this instance can tell.
+	st, _, err := s.flows.Load(ctx, vt)
+	if err != nil {
+		return nil, storeDown(logID, err)
+	}
+	if flowCall {
+		return s.flowStep(ctx, endpoint, logID, vt, m, st)
+	}
+	if st.Opened && st.Chosen {
+		outcome = st.Outcome
+	} else if st.Opened {
+		// On the page, not finished (or given up): nothing is verified.
+		return s.unfinished(endpoint, logID)
+	}
+	if !st.Verified {
+		// The emulated user (or the tester on the page) has finished by
+		// the first result query: from now on the flow is 核验完毕.
+		st.Verified = true
+		if err := s.flows.Save(ctx, vt, st, flowTTL); err != nil {
+			return nil, storeDown(logID, err)
+		}
+	}
 	o := Outcome{Code: 0, Message: "核验成功"}
-	if outcome > 0 {
+	if outcome > 0 && outcome <= len(Failures) {
 		o = Failures[outcome-1]
 	}
-	return s.answer(endpoint, logID, vt, issued, o)
+	return s.answer(endpoint, logID, vt, issued, o, st)
 }
 
-func (s *Sandbox) generate(logID string, m members) ([]byte, error) {
+// flowStep is idcard/submit or uploadMatchImage: accepted until the flow
+// is verified, then refused as Baidu refuses them (seed 004: "verify_token
+// 核验完毕后……无法再进行核验，如果再次进行核验，会提示'Token无效或者已过期'").
+func (s *Sandbox) flowStep(ctx context.Context, endpoint, logID, vt string, m members, st sandboxflow.State) ([]byte, error) {
+	if st.Verified || (st.Opened && st.Chosen) {
+		return nil, refuse(logID, CodeVerifyTokenInvalid, msgVerifyTokenInvalid)
+	}
+	if st.Kind == "" {
+		st.Kind = sandboxflow.KindFaceprint
+	}
+	if endpoint == "idcard/submit" {
+		name, _, _ := m.str("id_name", false)
+		id, _, _ := m.str("id_no", false)
+		ct, _, _ := m.integer("certificate_type")
+		// Kept masked as Baidu's answers show it: the full name and
+		// number are never stored.
+		st.Submitted, st.IDName, st.IDNo, st.IDType = true, sandboxflow.MaskName(name), sandboxflow.MaskID(id), int(ct)
+	} else {
+		st.Uploaded = true
+	}
+	if err := s.flows.Save(ctx, vt, st, flowTTL); err != nil {
+		return nil, storeDown(logID, err)
+	}
+	if endpoint == "idcard/submit" {
+		return ok(logID, 1)
+	}
+	return ok(logID, nil)
+}
+
+// unfinished answers a result query for a flow a tester opened on the
+// sandbox page and has not finished: result/getall reports no
+// verification yet (verify_count 0); the other queries answer
+// "Token无效或者已过期", as seed 004 warns for a token queried before the user
+// went through the H5 page ("否则生成Token无法生效"). UNCONFIRMED: Baidu's
+// exact answer for a flow in progress is not documented.
+func (s *Sandbox) unfinished(endpoint, logID string) ([]byte, error) {
+	if endpoint == "result/getall" {
+		return ok(logID, map[string]any{"verify_count": 0, "ocr_charge_count": 0, "match_charge_count": 0,
+			"verify_charge_count": 0, "verify_result": []any{}})
+	}
+	return nil, refuse(logID, CodeVerifyTokenInvalid, msgVerifyTokenInvalid)
+}
+
+func storeDown(logID string, err error) error {
+	e := errs.Wrap(err, errs.Unavailable, strconv.Itoa(baidu.CodeUnavailable), "%s", baidu.Message(baidu.CodeUnavailable))
+	e.RequestID = logID
+	return e
+}
+
+// PageURL is the sandbox H5 page of a verify_token this Sandbox issued,
+// with the redirect URLs its verifyToken/generate named, the way Baidu's
+// H5 URL carries them: <base>/faceprint?token=..&successUrl=..&failedUrl=..
+func (s *Sandbox) PageURL(ctx context.Context, vt string) string {
+	// In Baidu's order: token, successUrl, failedUrl.
+	q := "token=" + url.QueryEscape(vt)
+	if st, ok, err := s.flows.Load(ctx, vt); err == nil && ok {
+		if st.SuccessURL != "" {
+			q += "&successUrl=" + url.QueryEscape(st.SuccessURL)
+		}
+		if st.FailedURL != "" {
+			q += "&failedUrl=" + url.QueryEscape(st.FailedURL)
+		}
+	}
+	return s.urlBase + "/faceprint?" + q
+}
+
+// VerifyTokenOf reads the verify_token of a sandbox generate answer.
+func VerifyTokenOf(answer []byte) string {
+	var a struct {
+		Result struct {
+			VerifyToken string `json:"verify_token"`
+		} `json:"result"`
+	}
+	_ = json.Unmarshal(answer, &a)
+	return a.Result.VerifyToken
+}
+
+// ParsePageToken checks a verify_token the sandbox issued, for the sandbox
+// page: ok is false for anything else; expired once the 2 hours to run
+// the flow are over.
+func ParsePageToken(vt string, now time.Time) (issued time.Time, expired, ok bool) {
+	var s Sandbox
+	issued, _, ok = s.open(vt)
+	if !ok || vt == LapsedVerifyToken {
+		return time.Time{}, false, false
+	}
+	return issued, !now.Before(issued.Add(FlowLifetime)), true
+}
+
+func (s *Sandbox) generate(ctx context.Context, logID string, m members) ([]byte, error) {
 	plan := planID(m)
 	outcome := 0
 	switch {
@@ -213,7 +359,17 @@ func (s *Sandbox) generate(logID string, m members) ([]byte, error) {
 			return nil, refuse(logID, baidu.CodePlanNotExist, baidu.Message(baidu.CodePlanNotExist))
 		}
 	}
-	return ok(logID, map[string]string{"verify_token": s.issue(outcome)})
+	vt := s.issue(outcome)
+	st := sandboxflow.State{Kind: sandboxflow.KindFaceprint}
+	var rc members
+	if json.Unmarshal(m["redirect_config"], &rc) == nil {
+		st.SuccessURL, _, _ = rc.str("success_url", false)
+		st.FailedURL, _, _ = rc.str("failed_url", false)
+	}
+	if err := s.flows.Save(ctx, vt, st, flowTTL); err != nil {
+		return nil, storeDown(logID, err)
+	}
+	return ok(logID, map[string]string{"verify_token": vt})
 }
 
 func planID(m members) string {
@@ -228,7 +384,8 @@ func planID(m members) string {
 
 const sandboxMedia = "https://sandbox.idverify.invalid/faceprint/"
 
-// Identity the sandbox reports, masked as Baidu's examples are.
+// Identity the sandbox reports when the user scanned the ID card (no
+// idcard/submit), masked as Baidu's examples are.
 const (
 	sandboxName = "张*"
 	sandboxID   = "110***********4477"
@@ -239,15 +396,39 @@ type countRow struct {
 	Count     int `json:"count"`
 }
 
-func (s *Sandbox) answer(endpoint, logID, vt string, issued time.Time, o Outcome) ([]byte, error) {
+// ocrResult is the ID card OCR of a flow without idcard/submit (the user
+// scanned the card): seed 004's idcard_ocr_result, masked as its example.
+// result/detail calls the number id_card_number, result/getall
+// idcard_number (and adds idcard_type), as the two tables do.
+func ocrResult(getall bool) map[string]string {
+	r := map[string]string{
+		"address": "北京市东城区***********", "birthday": "19900307", "name": sandboxName, "gender": "男", "nation": "汉",
+		"expire_time": "20350307", "issue_authority": "北京市公安局东城分局", "issue_time": "20150307",
+	}
+	if getall {
+		r["idcard_number"], r["idcard_type"] = sandboxID, "0"
+	} else {
+		r["id_card_number"] = sandboxID
+	}
+	return r
+}
+
+// confirm is the identity the user confirmed: what idcard/submit sent, or
+// the card the user scanned.
+func confirm(st sandboxflow.State) (name, number, typ string) {
+	if st.Submitted {
+		return st.IDName, st.IDNo, strconv.Itoa(st.IDType)
+	}
+	return sandboxName, sandboxID, "0"
+}
+
+func (s *Sandbox) answer(endpoint, logID, vt string, issued time.Time, o Outcome, st sandboxflow.State) ([]byte, error) {
 	passed := o.Code == 0
+	ocr := !st.Submitted // the user scanned the card: OCR ran, and is billed
 	at := issued.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")
 	face := sandboxMedia + "image?verify_token=" + vt
+	name, number, typ := confirm(st)
 	switch endpoint {
-	case "idcard/submit":
-		return ok(logID, 1)
-	case "uploadMatchImage":
-		return ok(logID, nil)
 	case "result/simple":
 		if !passed {
 			return json.Marshal(failed{Code: o.Code, Message: o.Message, LogID: logID})
@@ -257,14 +438,26 @@ func (s *Sandbox) answer(endpoint, logID, vt string, issued time.Time, o Outcome
 		if !passed {
 			return json.Marshal(failed{Code: o.Code, Message: o.Message, LogID: logID})
 		}
-		return ok(logID, map[string]any{
-			"verify_result":  map[string]float64{"score": 93.7835, "liveness_score": 0.9672966, "spoofing": 0},
-			"idcard_confirm": map[string]string{"name": sandboxName, "idcard_number": sandboxID},
-		})
+		// is_demote: seed 004's table lists it right after verify_result's
+		// members without a level marker; it is kept with them, where
+		// result/getall's verify_detail has it.
+		res := map[string]any{
+			"verify_result":  map[string]any{"score": 93.7835, "liveness_score": 0.9672966, "spoofing": 0, "is_demote": false},
+			"idcard_confirm": map[string]string{"name": name, "idcard_number": number},
+		}
+		if ocr {
+			res["idcard_ocr_result"] = ocrResult(false)
+			res["idcard_images"] = map[string]string{"front_base64": cardJPEG, "back_base64": cardJPEG}
+		}
+		return ok(logID, res)
 	case "result/stat":
 		row := []countRow{{ErrorCode: o.Code, Count: 1}}
+		ocrRows := []countRow{}
+		if ocr {
+			ocrRows = []countRow{{0, 1}}
+		}
 		return ok(logID, map[string]any{
-			"Verify_FIN": row, "Sessioncode": []countRow{{0, 1}}, "OCR": []countRow{},
+			"Verify_FIN": row, "Sessioncode": []countRow{{0, 1}}, "OCR": ocrRows,
 			"verify": row, "VideoLiveness": []countRow{{0, 1}}, "Livenesscolorful": []countRow{}, "VerifySec": []countRow{},
 		})
 	case "result/media/query":
@@ -278,22 +471,41 @@ func (s *Sandbox) answer(endpoint, logID, vt string, issued time.Time, o Outcome
 		if passed {
 			score, chargeTime = 93.7835, at
 		}
-		msg := o.Message
+		ocrTime, ocrCount := "", 0
+		if ocr {
+			ocrTime, ocrCount = at, 1
+		}
+		row := map[string]any{
+			"order": 1, "is_verify_passed": passed, "code": strconv.Itoa(o.Code), "message": o.Message,
+			"verify_time": at, "is_charged": passed, "charge_type": "verify", "charge_time": chargeTime,
+			"is_ocr_charge": ocr, "ocr_charge_time": ocrTime, "ocr_count": ocrCount,
+			"verify_detail": map[string]any{
+				"face_image": face, "verify_log_id": logID, "score": score, "threshold": 80,
+				"liveness_score": 0, "spoofing_score": 0,
+				// risk_level 3 and 4 are "no risk", with an empty tag.
+				"risk_level": "4", "risk_tag": "", "is_demote": false,
+			},
+		}
+		idc := map[string]any{"name": name, "idcard_number": number, "idcard_type": typ}
+		if ocr {
+			// Seed 004's example nests these in idcard_confirm (its table
+			// lists them at idcard_confirm's level); the example's shape
+			// is the one answered, as clients parse what examples show.
+			idc["idcard_ocr_result"] = ocrResult(true)
+			idc["idcard_images"] = map[string]string{"front_image": sandboxMedia + "idcard/front?verify_token=" + vt,
+				"back_image": sandboxMedia + "idcard/back?verify_token=" + vt}
+		}
+		row["idcard_confirm"] = idc
 		return ok(logID, map[string]any{
-			"verify_count": 1, "ocr_charge_count": 0, "match_charge_count": 0, "verify_charge_count": boolInt(passed),
-			"verify_result": []any{map[string]any{
-				"order": 1, "is_verify_passed": passed, "code": strconv.Itoa(o.Code), "message": msg,
-				"verify_time": at, "is_charged": passed, "charge_type": "verify", "charge_time": chargeTime,
-				"verify_detail": map[string]any{
-					"face_image": face, "verify_log_id": logID, "score": score, "threshold": 80,
-					"liveness_score": 0, "spoofing_score": 0, "is_demote": false,
-				},
-				"idcard_confirm": map[string]string{"name": sandboxName, "idcard_number": sandboxID, "idcard_type": "0"},
-			}},
+			"verify_count": 1, "ocr_charge_count": ocrCount, "match_charge_count": 0, "verify_charge_count": boolInt(passed),
+			"verify_result": []any{row},
 		})
 	}
 	return nil, refuse(logID, baidu.CodeUnsupported, baidu.Message(baidu.CodeUnsupported))
 }
+
+// cardJPEG stands in for an ID card photo: a 1x1 JPEG, base64.
+const cardJPEG = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q=="
 
 func boolInt(b bool) int {
 	if b {

@@ -77,6 +77,12 @@ func checkRequired(a *faceid.Action, v reflect.Value) error {
 			continue
 		}
 		if f.IsNil() {
+			if other := a.RequiredUnless[name]; other != "" {
+				if o := v.FieldByName(other); o.IsValid() && !o.IsNil() {
+					continue // carried inside the encrypted body
+				}
+				return errs.E(errs.Invalid, "MissingParameter", "missing required field %s (required unless %s is sent)", name, other)
+			}
 			return errs.E(errs.Invalid, "MissingParameter", "missing required field %s", name)
 		}
 		if s, ok := stringField(f); ok && strings.TrimSpace(s) == "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/sandboxflow"
 )
 
 // The H5/WeChat face flow: DetectAuth issues a BizToken, the user verifies
@@ -50,6 +51,9 @@ func detectAuth(p *Provider, c *call, r *faceid.DetectAuthRequest) (any, error) 
 		}
 	}
 	p.remember(tok, rec)
+	if err := p.recordFlow(c, tok, sandboxflow.KindDetect, r.RedirectUrl, rec.person); err != nil {
+		return nil, err
+	}
 	return &faceid.DetectAuthResponse{Url: str(p.urlBase + "/detect?token=" + url.QueryEscape(tok)), BizToken: str(tok)}, nil
 }
 
@@ -104,7 +108,18 @@ func (p *Provider) detectFlow(c *call, bizToken, ruleID *string) (*flow, error) 
 	if tok.rule != ruleHash(deref(ruleID)) {
 		return nil, c.failCode("InvalidParameterValue.RuleIdNotExist", "the RuleId differs from the one given to DetectAuth")
 	}
-	return p.redeemFlow(tok, deref(bizToken), "DetectAuth"), nil
+	f := p.redeemFlow(tok, deref(bizToken), "DetectAuth")
+	// A tester on the sandbox H5 page decides how the flow ended; one who
+	// left it unfinished leaves it pending, as Tencent reports a flow the
+	// user has not completed (every result null).
+	pending, err := p.pageChoice(c, deref(bizToken), "DetectAuth", f)
+	if err != nil {
+		return nil, err
+	}
+	if pending {
+		f.o = outcome{Status: statusPending}
+	}
+	return f, nil
 }
 
 // infoTypes parses InfoType ("0" or "" for everything, "13" for parts 1

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/sandboxflow"
 )
 
 // The eID (E证通) flow: GetEidToken issues an EidToken, the user verifies
@@ -48,6 +49,9 @@ func getEidToken(p *Provider, c *call, r *faceid.GetEidTokenRequest) (any, error
 	}
 	tok := c.issue(kindEid, max(c.index, 0), mode, 0)
 	p.remember(tok, rec)
+	if err := p.recordFlow(c, tok, sandboxflow.KindEid, r.RedirectUrl, rec.person); err != nil {
+		return nil, err
+	}
 	return &faceid.GetEidTokenResponse{EidToken: str(tok), Url: str(p.urlBase + "/eid?token=" + url.QueryEscape(tok))}, nil
 }
 
@@ -57,6 +61,15 @@ func (p *Provider) eidFlow(c *call, eidToken *string) (*flow, string, error) {
 		return nil, "", err
 	}
 	f := p.redeemFlow(tok, deref(eidToken), "GetEidToken")
+	// A tester who opened the sandbox H5 page and did not finish leaves
+	// the token "doing" until its 600 s are over.
+	unfinished, err := p.pageChoice(c, deref(eidToken), "GetEidToken", f)
+	if err != nil {
+		return nil, "", err
+	}
+	if unfinished {
+		f.o = outcome{Status: eidDoing}
+	}
 	status := eidFinished
 	switch f.o.Status {
 	case eidInit, eidDoing:

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/idverify/idverify/shared/errs"
 
 	"github.com/idverify/idverify/shared/faceid"
 )
@@ -121,6 +122,17 @@ func checkIdCardInformation(p *Provider, c *call, r *faceid.CheckIdCardInformati
 // empty trace list; the Mid and High variants add the traces Tencent
 // documents. Its failures are API errors, since the action has no Result.
 func detectAIFakeFaces(p *Provider, c *call, r *faceid.DetectAIFakeFacesRequest) (any, error) {
+	// FaceInput and FaceInputType are required (seed 000) unless the body
+	// is encrypted: the sandbox refuses their absence as Tencent and our
+	// precheck do, instead of judging a face nobody sent.
+	if r.EncryptedBody == nil {
+		if r.FaceInput == nil || *r.FaceInput == "" {
+			return nil, c.fail(errs.Invalid, "MissingParameter", "missing required field FaceInput")
+		}
+		if r.FaceInputType == nil {
+			return nil, c.fail(errs.Invalid, "MissingParameter", "missing required field FaceInputType")
+		}
+	}
 	o := c.outcome
 	if o.Error {
 		return nil, c.failCode(o.Code, "")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/sandboxflow"
 )
 
 // Options configures a Provider. The zero value is ready to use.
@@ -27,6 +28,11 @@ type Options struct {
 	// Tencent verification page. A gateway that serves its own demo page
 	// may point it there.
 	URLBase string
+	// Flows is where the browser flows (DetectAuth, GetEidToken) record
+	// their redirect at issue time and find the outcome a tester chose on
+	// the sandbox H5 page (shared/sandboxh5). Nil: no page state, every
+	// flow ends as its magic value says.
+	Flows sandboxflow.Store
 }
 
 // DefaultURLBase is the URLBase used when Options leaves it empty.
@@ -36,7 +42,8 @@ const DefaultURLBase = "https://sandbox.idverify.invalid"
 type Provider struct {
 	now     func() time.Time
 	urlBase string
-	seq     atomic.Uint64 // numbers request ids, tokens and live codes
+	state   sandboxflow.Store // page choices (Options.Flows); nil for none
+	seq     atomic.Uint64     // numbers request ids, tokens and live codes
 
 	handlers map[string]handler // the actions this provider serves
 
@@ -69,7 +76,7 @@ func NewFor(opts Options, actions ...Action) *Provider {
 }
 
 func newProvider(opts Options, hs map[string]handler) *Provider {
-	p := &Provider{now: opts.Now, urlBase: opts.URLBase, handlers: hs, flows: map[string]*flowRecord{}}
+	p := &Provider{now: opts.Now, urlBase: strings.TrimRight(opts.URLBase, "/"), state: opts.Flows, handlers: hs, flows: map[string]*flowRecord{}}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -88,6 +95,7 @@ func (p *Provider) Scenarios() []Scenario { return scenariosAt(p.now()) }
 
 // call carries what one Call knows to the action handler.
 type call struct {
+	ctx     context.Context
 	action  string
 	rid     string    // the RequestId of this call, always "sandbox-..."
 	seq     uint64    // this call's number within the Provider
@@ -129,6 +137,7 @@ func handle[Req any](f func(p *Provider, c *call, r *Req) (any, error)) handler 
 // included.
 func (p *Provider) Call(ctx context.Context, action string, params json.RawMessage) (out json.RawMessage, err error) {
 	c := p.newCall(action)
+	c.ctx = ctx
 	if id := provider.RequestID(ctx); strings.HasPrefix(id, "sandbox-") && len(id) <= 64 {
 		// The gateway's id: answer, header and logs name the same request.
 		c.rid = id
