@@ -380,7 +380,12 @@ func cspOrigin(s string) string {
 }
 
 // formAction lists where a choice may lead: this page, then the flow's
-// redirects.
+// redirects, and on from there to any web origin. Chrome applies
+// form-action to every redirect that follows the POST, and a redirect may
+// itself redirect: a flow's return route (shared/flows) sends the browser
+// on to the caller's own page, whose origin this page cannot know. The
+// page has no content of anyone else's to post, so the open tail costs
+// nothing.
 func formAction(f *flow) string {
 	out := "'self'"
 	for _, u := range []string{f.st.Redirect, f.st.SuccessURL, f.st.FailedURL} {
@@ -388,7 +393,7 @@ func formAction(f *flow) string {
 			out += " " + o
 		}
 	}
-	return out
+	return out + " https: http:"
 }
 
 // csp lets the page load its own style and script only, and post its form
