@@ -49,7 +49,7 @@ func faceAdvSchemas(schemas *obj) {
 	common := func() *obj {
 		return o(
 			"async", o("type", "boolean", "description", "Answer at once with `data.status` `PROCESSING` and a `traceNo`; fetch the outcome with faceAdvResult `{\"traceNo\"}`."),
-			"extData", o("description", "Free JSON (at most 4 KiB), echoed back."),
+			"extData", o("description", "Free JSON (at most 4 KiB): additional information registered with the call, returned in `data.extData` (and kept with an async job); never logged."),
 		)
 	}
 	adv := common()
@@ -66,7 +66,7 @@ func faceAdvSchemas(schemas *obj) {
 	), "description", "The caller's photo to compare with (`type` `match`)."))
 	res := common()
 	res.set("orderNo", o("type", "string", "maxLength", 32, "description", "The orderNo faceAdv answered. In the sandbox its end chooses the outcome: `lowsim`, `liveness`, `notfound`, anything else passes."))
-	res.set("getFile", o("anyOf", []any{o("type", "string", "enum", []any{"1", "2", "3"}), o("type", "integer", "enum", []any{1, 2, 3})}, "description", "1: photo, 2: video, 3: both."))
+	res.set("getFile", o("anyOf", []any{o("type", "string"), o("type", "integer")}, "description", "1: video and photo, 2: photo, 3: video; any other value returns no file (seed 002: 其他则不返回)."))
 	res.set("traceNo", str("The traceNo of an async job, to fetch its outcome."))
 	schemas.set("FaceAdvResultRequest", o("type", "object", "description", "The faceAdvResult request of seed 002: an `orderNo`, or the `traceNo` of an async job.", "properties", res, "additionalProperties", false))
 	schemas.set("FaceAdvEnvelope", o("type", "object", "description", "The seed-002 envelope, HTTP 200 whatever the errcode.\n\n"+faceAdvCodeTable(),
@@ -76,6 +76,7 @@ func faceAdvSchemas(schemas *obj) {
 			"data", o("type", "object", "properties", o(
 				"status", o("type", "string", "enum", []any{faceadv.StatusSuccess, faceadv.StatusProcessing, faceadv.StatusFail}),
 				"traceNo", str("This call's trace number (an async job's handle)."),
+				"extData", o("description", "The request's `extData`, as sent; absent when none was."),
 				"result", o("description", "faceAdv: what the client SDK needs (`bizSeqNo`, `orderNo`, `faceId`, `sign`, `nonce`, `appId`, `version`); faceAdvResult: the record (`tencentCode`, `tencentMsg`, `bizSeqNo`, `transactionTime`, `orderNo`, `occurredTime`, `liveRate`, `similarity`, `photo`, `video`, `sdkVersion`, `trtcFlag`, `appId`).", "type", "object"),
 			)),
 			"errmsg", o("type", "string"),

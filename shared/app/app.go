@@ -21,24 +21,25 @@ import (
 
 // Main runs a function serving FaceID actions (all of them when none are
 // named), with the sandbox of every action.
-func Main(actions ...string) { Serve(FaceID(actions...)) }
+func Main(actions ...string) { Serve(faceID(actions, allSandbox, false)) }
 
 // Action runs a function serving the one FaceID action name, whose sandbox
 // is sb (sandbox.IdCardVerification and so on). The generated mains of
 // functions/ call it: the binary links that action's emulation only, not
 // every action's (about 0.2 MB of each function).
 func Action(name string, sb func() sandbox.Action) {
-	Serve(faceID([]string{name}, func(o sandbox.Options) *sandbox.Provider { return sandbox.NewFor(o, sb()) }))
+	Serve(faceID([]string{name}, func(o sandbox.Options) *sandbox.Provider { return sandbox.NewFor(o, sb()) }, false))
 }
 
-// FaceID builds the FaceID contract for actions (all when none are named).
-func FaceID(actions ...string) Builder { return faceID(actions, allSandbox) }
+// FaceID builds the FaceID contract for actions (all when none are named)
+// of a function that also serves the sandbox pages (functions/all).
+func FaceID(actions ...string) Builder { return faceID(actions, allSandbox, true) }
 
 func allSandbox(o sandbox.Options) *sandbox.Provider { return sandbox.New(o) }
 
-func faceID(actions []string, newSandbox func(sandbox.Options) *sandbox.Provider) Builder {
+func faceID(actions []string, newSandbox func(sandbox.Options) *sandbox.Provider, pagesHere bool) Builder {
 	return func(ctx context.Context, env *Env) (*Built, error) {
-		c, err := faceIDContract(env, actions, newSandbox)
+		c, err := faceIDContract(env, actions, newSandbox, pagesHere)
 		if err != nil {
 			return nil, err
 		}
@@ -51,10 +52,10 @@ const tencentHint = "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or 
 // FaceIDContract makes the FaceID contract a function serves. It is
 // exported for tests and tools that need the same wiring without a runtime.
 func FaceIDContract(env *Env, actions []string) (*faceidapi.Contract, error) {
-	return faceIDContract(env, actions, allSandbox)
+	return faceIDContract(env, actions, allSandbox, false)
 }
 
-func faceIDContract(env *Env, actions []string, newSandbox func(sandbox.Options) *sandbox.Provider) (*faceidapi.Contract, error) {
+func faceIDContract(env *Env, actions []string, newSandbox func(sandbox.Options) *sandbox.Provider, pagesHere bool) (*faceidapi.Contract, error) {
 	tcfg := tencent.ConfigFromEnv(env.Getenv)
 	mode, err := ChooseMode(env, tcfg.SecretID != "" && tcfg.SecretKey != "", tencentHint)
 	if err != nil {
@@ -64,7 +65,7 @@ func faceIDContract(env *Env, actions []string, newSandbox func(sandbox.Options)
 	// The sandbox's flow links point at this function's own sandbox H5
 	// pages when it knows its public address (IDV_PUBLIC_URL, or the
 	// local server's), and the pages and the sandbox share one store.
-	sb := newSandbox(env.sandboxOptions())
+	sb := newSandbox(env.sandboxOptions(pagesHere))
 	if mode == ModeSandbox {
 		p = sb
 	} else if p, err = tencent.New(tcfg.WithLogger(env.Log)); err != nil {

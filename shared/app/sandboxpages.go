@@ -1,6 +1,8 @@
 package app
 
 import (
+	"strings"
+
 	"github.com/idverify/idverify/shared/sandbox"
 	"github.com/idverify/idverify/shared/sandboxflow"
 )
@@ -28,10 +30,16 @@ func (e *Env) SandboxFlows() sandboxflow.Store {
 
 // SandboxPagesBase is the base of the sandbox H5 page URLs that DetectAuth,
 // GetEidToken and Baidu's verifyToken/generate hand out:
-// PublicURL + "/sandbox/h5" when the function knows its public address,
-// else "" (the sandbox's https://sandbox.idverify.invalid, which nothing
-// serves: a deployed function that was not told IDV_PUBLIC_URL).
-func (e *Env) SandboxPagesBase() string {
+// PublicURL + "/sandbox/h5". served says this process serves the pages
+// (functions/all): then the local server's own address is used when
+// IDV_PUBLIC_URL is unset. A one-action function serves no page, so it
+// points there only when IDV_PUBLIC_URL names the function set's address.
+// Otherwise "": the sandbox's https://sandbox.idverify.invalid, which
+// nothing serves.
+func (e *Env) SandboxPagesBase(served bool) string {
+	if !served && strings.TrimSpace(e.Getenv(PublicURLVar)) == "" {
+		return ""
+	}
 	pub, err := e.PublicURL()
 	if err != nil || pub == "" {
 		return ""
@@ -40,6 +48,6 @@ func (e *Env) SandboxPagesBase() string {
 }
 
 // sandboxOptions are the FaceID sandbox's options in this function.
-func (e *Env) sandboxOptions() sandbox.Options {
-	return sandbox.Options{URLBase: e.SandboxPagesBase(), Flows: e.SandboxFlows()}
+func (e *Env) sandboxOptions(pagesHere bool) sandbox.Options {
+	return sandbox.Options{URLBase: e.SandboxPagesBase(pagesHere), Flows: e.SandboxFlows()}
 }

@@ -39,7 +39,8 @@ func Build(ctx context.Context, env *app.Env, endpoints ...string) (*app.Built, 
 	opts := Options{Mode: mode, Endpoints: endpoints, Logger: env.Log, Sandbox: NewSandbox(SandboxOptions{
 		// The sandbox H5 page stands in for brain.baidu.com/face/print/;
 		// the pages and this sandbox share the flow store.
-		URLBase: env.SandboxPagesBase(), Flows: env.SandboxFlows(),
+		// All eight endpoints is functions/all, which serves the pages.
+		URLBase: env.SandboxPagesBase(len(endpoints) == 0), Flows: env.SandboxFlows(),
 	})}
 	if mode == app.ModeLive {
 		c, err := baidu.New(baidu.Config{

@@ -25,7 +25,7 @@ func build(_ context.Context, env *app.Env) (*app.Built, error) {
 	served, why := serveDecision(env)
 	c := New(Options{Flows: env.SandboxFlows(), Served: served, Why: why})
 	b := &app.Built{Contract: c}
-	if base := env.SandboxPagesBase(); served && base != "" {
+	if base := env.SandboxPagesBase(true); served && base != "" {
 		b.Banner = fmt.Sprintf("  pages:    %s/detect, /eid, /faceprint (the sandbox's H5 pages; see README \"Sandbox pages\")\n", base)
 	}
 	return b, nil
