@@ -180,3 +180,62 @@ func TestFlowsInChromiumAgainstTheFakes(t *testing.T) {
 		t.Log(srv.logs())
 	}
 }
+
+// TestFlowsInChromiumInTheSandbox runs every browser flow with no account:
+// the sandbox's own H5 pages play the providers', the tester picks an
+// outcome, and each flow ends at the customer's page and in a signed
+// webhook (expired for a person who gave up or left).
+func TestFlowsInChromiumInTheSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real binary and browser")
+	}
+	rc := newHookReceiver(t, hookSecret, false)
+	sh := newShop(t)
+	srv := startServer(t, buildBinary(t, "all"),
+		`IDV_WEBHOOKS=[{"caller":"*","url":"`+rc.srv.URL+`","secret":"`+hookSecret+`"}]`,
+		"IDV_FLOW_SWEEP=200ms", "IDV_FLOW_POLL=500ms", "IDV_FLOW_TTL=4s")
+	ctx := flowBrowser(t)
+	outcome := func(v string) string { return `button[name="outcome"][value="` + v + `"]` }
+	for _, c := range []struct {
+		name, path, body, click, event string
+	}{
+		{"DetectAuth passes", "/v1/faceid/DetectAuth", `{"RuleId":"1","RedirectUrl":"` + sh.srv.URL + `/done?order=1"}`, outcome("0"), "flow.succeeded"},
+		{"DetectAuth liveness fails", "/v1/faceid/DetectAuth", `{"RuleId":"1","RedirectUrl":"` + sh.srv.URL + `/done?order=2"}`, outcome("1"), "flow.failed"},
+		{"DetectAuth gives up", "/v1/faceid/DetectAuth", `{"RuleId":"1","RedirectUrl":"` + sh.srv.URL + `/done?order=3"}`, outcome("giveup"), "flow.expired"},
+		{"eID passes", "/v1/faceid/GetEidToken", `{"MerchantId":"M1","RedirectUrl":"` + sh.srv.URL + `/done?order=4"}`, outcome("0"), "flow.succeeded"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			page, flowID, _ := startFlow(t, srv.url, c.path, c.body)
+			if flowID == "" || !strings.Contains(page, "/sandbox/h5/") {
+				t.Fatalf("flow %q, page %q", flowID, page)
+			}
+			loc := browse(t, ctx, page, c.click)
+			if q := sh.last(); q.Get("idv_flow") != flowID || len(q) != 2 || !strings.HasPrefix(loc, sh.srv.URL+"/done") {
+				t.Fatalf("the shop got %v at %s", q, loc)
+			}
+			ev := waitEvent(t, rc, flowID)
+			if ev.Type != c.event || ev.Livemode || !ev.Flow.Sandbox {
+				t.Fatalf("event %s, want %s: %+v", ev.Type, c.event, ev.Flow)
+			}
+		})
+	}
+	t.Run("Baidu fails", func(t *testing.T) {
+		_, h := postFlowJSON(t, srv.url+"/rpc/2.0/brain/solution/faceprint/verifyToken/generate", `{"plan_id":"1"}`,
+			"X-Idv-Redirect", sh.srv.URL+"/done?order=5")
+		flowID, ret, page := h.Get("X-Idv-Flow-Id"), h.Get("X-Idv-Return-Url"), h.Get("X-Idv-Sandbox-Url")
+		if flowID == "" || ret == "" || page == "" {
+			t.Fatalf("headers %v", h)
+		}
+		page += "&successUrl=" + url.QueryEscape(ret) + "&failedUrl=" + url.QueryEscape(ret)
+		loc := browse(t, ctx, page, `button[name="outcome"][data-code="223120"]`)
+		if q := sh.last(); q.Get("idv_flow") != flowID || q.Get("order") != "5" || !strings.HasPrefix(loc, sh.srv.URL) {
+			t.Fatalf("the shop got %v at %s", q, loc)
+		}
+		if ev := waitEvent(t, rc, flowID); ev.Type != "flow.failed" || ev.Flow.Kind != "faceprint" {
+			t.Fatalf("event %+v", ev)
+		}
+	})
+	if t.Failed() {
+		t.Log(srv.logs())
+	}
+}
