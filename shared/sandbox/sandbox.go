@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
 	"github.com/idverify/idverify/shared/provider"
@@ -27,6 +28,10 @@ type Options struct {
 	// Tencent verification page. A gateway that serves its own demo page
 	// may point it there.
 	URLBase string
+	// EidPublicKey is the merchant's eID key that GetEidResult encrypts
+	// identities to (the public half of IDV_EID_SM2_PRIVATE_KEY); nil is
+	// the sandbox's own (EidPrivateKey).
+	EidPublicKey *ecdsa.PublicKey
 }
 
 // DefaultURLBase is the URLBase used when Options leaves it empty.
@@ -36,6 +41,7 @@ const DefaultURLBase = "https://sandbox.idverify.invalid"
 type Provider struct {
 	now     func() time.Time
 	urlBase string
+	eidKey  *ecdsa.PublicKey
 	seq     atomic.Uint64 // numbers request ids, tokens and live codes
 
 	handlers map[string]handler // the actions this provider serves
@@ -69,7 +75,7 @@ func NewFor(opts Options, actions ...Action) *Provider {
 }
 
 func newProvider(opts Options, hs map[string]handler) *Provider {
-	p := &Provider{now: opts.Now, urlBase: opts.URLBase, handlers: hs, flows: map[string]*flowRecord{}}
+	p := &Provider{now: opts.Now, urlBase: opts.URLBase, eidKey: opts.EidPublicKey, handlers: hs, flows: map[string]*flowRecord{}}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -147,12 +153,19 @@ func (p *Provider) Call(ctx context.Context, action string, params json.RawMessa
 			out, err = nil, &errs.Error{Kind: errs.Internal, Code: "InternalError", Message: "internal error", RequestID: c.rid, Err: fmt.Errorf("sandbox panic in %s: %v", action, r)}
 		}
 	}()
+	params, answer, err := c.openRequest(params) // crypt.go
+	if err != nil {
+		return nil, err
+	}
 	resp, err := h(p, c, params)
 	if err != nil {
 		return nil, err
 	}
 	setString(resp, "RequestId", c.rid)
-	return marshalAll(resp)
+	if out, err = marshalAll(resp); err != nil || answer == nil {
+		return out, err
+	}
+	return c.sealAnswer(answer, out)
 }
 
 func (p *Provider) newCall(action string) *call {
