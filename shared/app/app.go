@@ -28,15 +28,15 @@ func Main(actions ...string) { Serve(FaceID(actions...)) }
 // functions/ call it: the binary links that action's emulation only, not
 // every action's (about 0.2 MB of each function).
 func Action(name string, sb func() sandbox.Action) {
-	Serve(faceID([]string{name}, func() *sandbox.Provider { return sandbox.NewFor(sandbox.Options{}, sb()) }))
+	Serve(faceID([]string{name}, func(o sandbox.Options) *sandbox.Provider { return sandbox.NewFor(o, sb()) }))
 }
 
 // FaceID builds the FaceID contract for actions (all when none are named).
 func FaceID(actions ...string) Builder { return faceID(actions, allSandbox) }
 
-func allSandbox() *sandbox.Provider { return sandbox.New(sandbox.Options{}) }
+func allSandbox(o sandbox.Options) *sandbox.Provider { return sandbox.New(o) }
 
-func faceID(actions []string, newSandbox func() *sandbox.Provider) Builder {
+func faceID(actions []string, newSandbox func(sandbox.Options) *sandbox.Provider) Builder {
 	return func(ctx context.Context, env *Env) (*Built, error) {
 		c, err := faceIDContract(env, actions, newSandbox)
 		if err != nil {
@@ -54,18 +54,25 @@ func FaceIDContract(env *Env, actions []string) (*faceidapi.Contract, error) {
 	return faceIDContract(env, actions, allSandbox)
 }
 
-func faceIDContract(env *Env, actions []string, newSandbox func() *sandbox.Provider) (*faceidapi.Contract, error) {
+func faceIDContract(env *Env, actions []string, newSandbox func(sandbox.Options) *sandbox.Provider) (*faceidapi.Contract, error) {
 	tcfg := tencent.ConfigFromEnv(env.Getenv)
 	mode, err := ChooseMode(env, tcfg.SecretID != "" && tcfg.SecretKey != "", tencentHint)
 	if err != nil {
 		return nil, err
 	}
+	crypt, err := faceIDCryptoFromEnv(env.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	var p provider.FaceID
-	sb := newSandbox()
+	sb := newSandbox(crypt.sandboxOptions())
+	sbp := crypt.wrap(sb, true, env)
 	if mode == ModeSandbox {
-		p = sb
+		p = sbp
 	} else if p, err = tencent.New(tcfg.WithLogger(env.Log)); err != nil {
 		return nil, errs.Configure(err, "")
+	} else {
+		p = crypt.wrap(p, false, env)
 	}
 	svc := &service.Service{Provider: p}
 	if mode == ModeLive {
@@ -77,7 +84,7 @@ func faceIDContract(env *Env, actions []string, newSandbox func() *sandbox.Provi
 	}
 	c, err := faceidapi.NewContract(faceidapi.Options{
 		Service:   svc,
-		Sandbox:   &service.Service{Provider: sb},
+		Sandbox:   &service.Service{Provider: sbp},
 		Actions:   actions,
 		Mode:      mode,
 		Scenarios: func() any { return sb.Scenarios() },
