@@ -224,6 +224,9 @@ func (s *Sealed) Decrypt(body json.RawMessage) (json.RawMessage, error) {
 	for k, v := range inner {
 		outer[k] = v
 	}
+	// The answer is plain now: no encryption to describe.
+	delete(outer, "EncryptedBody")
+	delete(outer, "Encryption")
 	if rid != nil {
 		outer["RequestId"] = rid
 	}

@@ -147,6 +147,8 @@ func (c *call) sealAnswer(k *answerKey, out json.RawMessage) (json.RawMessage, e
 	}
 	rid := m["RequestId"]
 	delete(m, "RequestId")
+	delete(m, "Encryption")
+	delete(m, "EncryptedBody")
 	plain, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
