@@ -20,6 +20,7 @@ package faceid
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -65,6 +66,11 @@ type Options struct {
 	SessionToken string
 	// Now is the clock for the signature's 5-minute window; nil is time.Now.
 	Now func() time.Time
+	// EidPublicKey, when set, is the merchant key GetEidResult encrypts
+	// EidName and EidIDNum to (crypto.go); nil answers the recording's
+	// placeholders.
+	EidPublicKey       *ecdsa.PublicKey
+	EidName, EidIDNum string
 }
 
 // Behavior programs the answer to one action. The zero value means "answer
@@ -124,6 +130,7 @@ type Request struct {
 type Server struct {
 	verifier tc3.Verifier
 	token    string
+	opts     Options
 
 	mu        sync.Mutex
 	behaviors map[string]Behavior
@@ -131,6 +138,7 @@ type Server struct {
 	calls     map[string]int
 	billable  map[string]int
 	last      map[string]Request
+	plain     map[string]map[string]string
 	seq       int
 }
 
@@ -142,7 +150,7 @@ func New(opts Options) *Server {
 	if opts.SecretKey == "" {
 		opts.SecretKey = DefaultSecretKey
 	}
-	s := &Server{token: opts.SessionToken}
+	s := &Server{token: opts.SessionToken, opts: opts}
 	s.verifier = tc3.Verifier{
 		Service: Service,
 		Now:     opts.Now,
@@ -203,6 +211,17 @@ func (s *Server) Reset() {
 	s.calls = map[string]int{}
 	s.billable = map[string]int{}
 	s.last = map[string]Request{}
+	s.plain = map[string]map[string]string{}
+}
+
+// Decrypted is what the fake decrypted from the last request of action
+// that carried an Encryption object: each listed field's plain text, or
+// the whole body's JSON under "EncryptedBody".
+func (s *Server) Decrypted(action string) (map[string]string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.plain[action]
+	return p, ok
 }
 
 // Billable is how many calls of action the fake processed with a charged
@@ -311,13 +330,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	var params map[string]json.RawMessage
+	_ = json.Unmarshal(body, &params) // check made sure it parses
+	plain, sess, code, msg := decrypt(action, params)
+	if code != "" {
+		writeJSON(w, s.errorBody(code, msg))
+		return
+	}
+	if plain != nil {
+		s.mu.Lock()
+		s.plain[action] = plain
+		s.mu.Unlock()
+	}
+
 	// Processing: the answer is decided, and billed, before any fault
 	// keeps it from the client.
 	answer := s.answer(action, b)
+	if action == "GetEidResult" && s.opts.EidPublicKey != nil && b.Response == nil {
+		answer = eidAnswer(s.opts.EidPublicKey, s.opts.EidName, s.opts.EidIDNum, answer)
+	}
 	if charged(action, answer) {
 		s.mu.Lock()
 		s.billable[action]++
 		s.mu.Unlock()
+	}
+	if sess != nil {
+		answer = encryptAnswer(sess, answer)
 	}
 
 	if b.Delay > 0 && !sleep(r.Context(), b.Delay) {
