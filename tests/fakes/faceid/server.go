@@ -69,7 +69,7 @@ type Options struct {
 	// EidPublicKey, when set, is the merchant key GetEidResult encrypts
 	// EidName and EidIDNum to (crypto.go); nil answers the recording's
 	// placeholders.
-	EidPublicKey       *ecdsa.PublicKey
+	EidPublicKey      *ecdsa.PublicKey
 	EidName, EidIDNum string
 }
 
