@@ -206,7 +206,7 @@ func TestSandboxEidIdentity(t *testing.T) {
 }
 
 // scenarioRequest is the request of action's first scenario with result.
-func scenarioRequest(t *testing.T, action, result string) []byte {
+func scenarioRequest(t testing.TB, action, result string) []byte {
 	for _, s := range sandbox.Scenarios() {
 		if s.Action == action && s.Result == result && s.Start == nil {
 			return s.Request
