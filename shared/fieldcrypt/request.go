@@ -238,9 +238,10 @@ func (s *Sealed) Decrypt(body json.RawMessage) (json.RawMessage, error) {
 }
 
 // undecryptable: the provider answered (and may have billed) but its
-// answer does not open. The reason names the part, never a value.
+// answer does not open. The reason names the part, never a value. Its kind
+// is Provider, not Unavailable: a retry would be billed again.
 func undecryptable(why string) error {
-	return errs.E(errs.Unavailable, "FailedOperation.DecryptSystemError", "the provider's encrypted answer could not be decrypted: %s", why)
+	return errs.E(errs.Provider, "FailedOperation.DecryptSystemError", "the provider's encrypted answer could not be decrypted: %s", why)
 }
 
 func internal(err error) error {
