@@ -287,3 +287,27 @@ func TestOpenEidInfoLayouts(t *testing.T) {
 		t.Fatalf("not base64: %v", err)
 	}
 }
+
+// Only a request the caller encrypted itself is left alone:
+// "IsEncryptResponse": false or a null Encryption is no encryption.
+func TestCallerEncrypted(t *testing.T) {
+	for in, want := range map[string]bool{
+		`{"Name":"x"}`:                         false,
+		`{"Encryption":null}`:                  false,
+		`{"IsEncryptResponse":false}`:          false,
+		`{"IsEncryptResponse":true}`:           true,
+		`{"Encryption":{"EncryptList":["x"]}}`: true,
+		`{"EncryptedBody":"QQ=="}`:             true,
+		`{"EncryptList":["IdCard"],"Iv":"x"}`:  true,
+	} {
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal([]byte(in), &m)
+		if got := CallerEncrypted(m); got != want {
+			t.Errorf("%s: %v", in, got)
+		}
+	}
+	// An opened answer keeps its text as the provider wrote it.
+	if b, _ := marshal(map[string]string{"Tag": "<a&b>"}); string(b) != `{"Tag":"<a&b>"}` {
+		t.Errorf("%s", b)
+	}
+}

@@ -96,8 +96,8 @@ func (p *Provider) eidIdentity(ctx context.Context, body json.RawMessage) json.R
 	if json.Unmarshal(body, &outer) != nil {
 		return body
 	}
-	outer["EidInfo"], _ = json.Marshal(info)
-	out, err := json.Marshal(outer)
+	outer["EidInfo"], _ = marshal(info)
+	out, err := marshal(outer)
 	if err != nil {
 		return body
 	}

@@ -80,11 +80,24 @@ type Sealed struct {
 // answer.
 func CallerEncrypted(params map[string]json.RawMessage) bool {
 	for _, k := range []string{"Encryption", "EncryptedBody", "EncryptList", "IsEncryptResponse"} {
-		if v, ok := params[k]; ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+		v := string(bytes.TrimSpace(params[k]))
+		if v != "" && v != "null" && v != "false" {
 			return true
 		}
 	}
 	return false
+}
+
+// marshal is json.Marshal without HTML escaping: an answer's "<" stays
+// "<", as the provider sent it.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Encrypt seals params (a request precheck already passed, in plain text)
@@ -230,7 +243,7 @@ func (s *Sealed) Decrypt(body json.RawMessage) (json.RawMessage, error) {
 	if rid != nil {
 		outer["RequestId"] = rid
 	}
-	out, err := json.Marshal(outer)
+	out, err := marshal(outer)
 	if err != nil {
 		return nil, internal(err)
 	}

@@ -11,9 +11,9 @@ import (
 
 // The sandbox's test key pairs. They are published on purpose: the sandbox
 // verifies and bills nothing, and a caller testing its own encryption
-// against the sandbox encrypts to these public keys (GET
-// /v1/sandbox/keys would only repeat this file; the README shows where it
-// is). Tencent's keys, and a customer's eID key, never appear here.
+// against the sandbox encrypts to their public halves (README "Sensitive
+// data" points here). Tencent's keys, and a customer's eID key, never
+// appear here.
 const (
 	// RSAPrivateKey unwraps AES-256-CBC keys (2048-bit, PKCS#1).
 	RSAPrivateKey = `-----BEGIN RSA PRIVATE KEY-----
