@@ -91,7 +91,7 @@ func (p *Provider) eidIdentity(ctx context.Context, body json.RawMessage) json.R
 		p.log().WarnContext(ctx, "eID identity did not decrypt with IDV_EID_SM2_PRIVATE_KEY: is it the key whose CSR was uploaded to the console?")
 		return body
 	}
-	info["UserInfoDecrypted"], _ = json.Marshal(id)
+	info["UserInfoDecrypted"], _ = marshal(id)
 	var outer map[string]json.RawMessage
 	if json.Unmarshal(body, &outer) != nil {
 		return body

@@ -134,7 +134,7 @@ func Encrypt(keys PublicKeys, alg, action string, params []byte) (*Sealed, error
 	case Body:
 		// The JSON of the business parameters, as the SDK's BodyEncrypt
 		// sends it; nothing else stays in the clear.
-		plain, err := json.Marshal(m)
+		plain, err := marshal(m)
 		if err != nil {
 			return nil, internal(err)
 		}
@@ -180,7 +180,7 @@ func Encrypt(keys PublicKeys, alg, action string, params []byte) (*Sealed, error
 	if m["Encryption"], err = json.Marshal(enc); err != nil {
 		return nil, internal(err)
 	}
-	out, err := json.Marshal(m)
+	out, err := marshal(m)
 	if err != nil {
 		return nil, internal(err)
 	}
