@@ -92,7 +92,8 @@ func faceIDContract(env *Env, actions []string, newSandbox func(sandbox.Options)
 	if err != nil {
 		return nil, err
 	}
-	env.Log.Info("start", slog.String("mode", mode), slog.String("provider", p.Name()), slog.Int("actions", len(c.Actions())))
+	env.Log.Info("start", slog.String("mode", mode), slog.String("provider", p.Name()), slog.Int("actions", len(c.Actions())),
+		slog.String("encrypt", crypt.setting()), slog.Bool("eid_identity", crypt.eid != nil))
 	return c, nil
 }
 

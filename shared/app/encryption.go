@@ -88,3 +88,11 @@ func (c *faceIDCrypto) wrap(p provider.FaceID, sandboxed bool, env *Env) provide
 	}
 	return &fieldcrypt.Provider{Next: p, Keys: keys, Algorithm: c.alg, EidKey: c.eid, Log: env.Log}
 }
+
+// setting is IDV_FACEID_ENCRYPT as it applies, for the start line.
+func (c *faceIDCrypto) setting() string {
+	if c.alg == "" {
+		return fieldcrypt.Off
+	}
+	return c.alg
+}
