@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/idverify/idverify/shared/fieldcrypt"
+	"github.com/idverify/idverify/shared/sandbox"
 )
 
 // TestCallerEncryptionThroughTheServer: a caller that encrypts its own
@@ -61,11 +64,26 @@ func TestCallerEncryptionThroughTheServer(t *testing.T) {
 			t.Errorf("%s: message leaks a value: %q", c.name, msg)
 		}
 	}
-	status, source, resp := post(body(`"Algorithm":"AES-256-CBC","EncryptList":["IdCard","Name"],"CiphertextBlob":"` + blob + `","Iv":"` + iv + `","TagList":[]`))
-	if status != http.StatusOK || resp["Error"] != nil || resp["Result"] != "0" {
-		t.Fatalf("well-formed Encryption: status %d, response %v", status, resp)
+	// Well-formed but wrapped to nobody's key: it passes precheck and the
+	// sandbox, like Tencent, cannot decrypt it.
+	status, _, resp := post(body(`"Algorithm":"AES-256-CBC","EncryptList":["IdCard","Name"],"CiphertextBlob":"` + blob + `","Iv":"` + iv + `","TagList":[]`))
+	if e, _ := resp["Error"].(map[string]any); status == http.StatusBadRequest || e == nil || e["Code"] != "FailedOperation.DecryptSystemError" {
+		t.Fatalf("undecryptable Encryption: status %d, response %v", status, resp)
 	}
-	if source == "precheck" {
-		t.Errorf("well-formed Encryption answered by precheck, not the provider")
+	// Encrypted to the sandbox's published keys, in both algorithms: the
+	// sandbox decrypts, and the magic value inside picks the outcome.
+	for _, alg := range []string{fieldcrypt.AES256CBC, fieldcrypt.SM4GCM} {
+		sealed, err := fieldcrypt.Encrypt(sandbox.PublicKeys(), alg, "IdCardVerification",
+			[]byte(`{"IdCard":"`+sandbox.MagicIDCard(1)+`","Name":"张三"}`))
+		if err != nil || sealed == nil {
+			t.Fatal(err)
+		}
+		status, source, resp := post(string(sealed.Params))
+		if status != http.StatusOK || resp["Error"] != nil || resp["Result"] != "-1" {
+			t.Fatalf("%s: status %d, response %v", alg, status, resp)
+		}
+		if source == "precheck" {
+			t.Errorf("%s: answered by precheck, not the provider", alg)
+		}
 	}
 }

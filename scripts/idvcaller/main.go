@@ -23,8 +23,8 @@ import (
 const usage = `idvcaller: issue credentials for idverify callers (IDV_CALLERS).
 
 Usage:
-  idvcaller new-key     --id <caller> [--actions A,B|*] [--test] [--rate N [--burst N]]
-  idvcaller new-keypair --id <caller> [--actions A,B|*] [--test] [--rate N [--burst N]]
+  idvcaller new-key     --id <caller> [--actions A,B|*] [--test] [--rate N [--burst N]] [--encrypt ALG|off]
+  idvcaller new-keypair --id <caller> [--actions A,B|*] [--test] [--rate N [--burst N]] [--encrypt ALG|off]
   idvcaller hash        < key.txt
   idvcaller actions
 
@@ -46,6 +46,9 @@ Flags:
   --test     a test caller: always served by the sandbox, even in a live deployment
   --rate     the caller's own limit in requests per second (default: none)
   --burst    requests allowed at once above the rate (default: rate rounded up)
+  --encrypt  AES-256-CBC, SM4-GCM or off: encrypt this caller's personal data to
+             Tencent on its behalf, overriding IDV_FACEID_ENCRYPT (default: the
+             function's setting)
 
 IDV_CALLERS is a JSON array of entries:
   IDV_CALLERS='[{"id":"web",...},{"id":"partner",...}]'
@@ -103,6 +106,7 @@ func newCredential(args []string, stdout, stderr io.Writer, pair bool) error {
 	test := fs.Bool("test", false, "test caller (always sandbox)")
 	rate := fs.Float64("rate", 0, "requests per second")
 	burst := fs.Int("burst", 0, "burst")
+	encrypt := fs.String("encrypt", "", "AES-256-CBC, SM4-GCM or off")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -114,7 +118,7 @@ func newCredential(args []string, stdout, stderr io.Writer, pair bool) error {
 		fmt.Fprintf(stderr, "idvcaller %s: --id is required\n", name)
 		return errUsage
 	}
-	e := callers.Entry{ID: *id, Test: *test}
+	e := callers.Entry{ID: *id, Test: *test, Encrypt: *encrypt}
 	for _, a := range strings.Split(*actions, ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			e.Actions = append(e.Actions, a)

@@ -72,6 +72,11 @@ func TestNewKey(t *testing.T) {
 	if !strings.Contains(entryOf(t, out2), `"actions":["*"]`) {
 		t.Errorf("default actions: %s", entryOf(t, out2))
 	}
+	// A caller's own encryption setting.
+	_, out3, _ := runCmd("", "new-key", "--id", "bank", "--encrypt", "SM4-GCM")
+	if !strings.Contains(entryOf(t, out3), `"encrypt":"SM4-GCM"`) {
+		t.Errorf("encrypt: %s", entryOf(t, out3))
+	}
 }
 
 func TestNewKeypair(t *testing.T) {
@@ -118,6 +123,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"new-key", "--id", "web", "extra"}, 2, "unexpected argument"},
 		{[]string{"new-key", "--id", "web", "--actions", "IdCardVerifcation"}, 1, `unknown action "IdCardVerifcation"`},
 		{[]string{"new-key", "--id", "a b"}, 1, "id: only letters"},
+		{[]string{"new-key", "--id", "web", "--encrypt", "DES"}, 1, "encrypt: want AES-256-CBC, SM4-GCM or off"},
 		{[]string{"new-key", "--id", "web", "--rate", "-1"}, 1, "rate.perSecond"},
 	} {
 		code, _, errOut := runCmd("", c.args...)

@@ -61,15 +61,24 @@ func faceIDContract(env *Env, actions []string, newSandbox func(sandbox.Options)
 	if err != nil {
 		return nil, err
 	}
+	crypt, err := faceIDCryptoFromEnv(env.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	var p provider.FaceID
 	// The sandbox's flow links point at this function's own sandbox H5
 	// pages when it knows its public address (IDV_PUBLIC_URL, or the
 	// local server's), and the pages and the sandbox share one store.
-	sb := newSandbox(env.sandboxOptions(pagesHere))
+	so := env.sandboxOptions(pagesHere)
+	so.EidPublicKey = crypt.sandboxOptions().EidPublicKey
+	sb := newSandbox(so)
+	sbp := crypt.wrap(sb, true, env)
 	if mode == ModeSandbox {
-		p = sb
+		p = sbp
 	} else if p, err = tencent.New(tcfg.WithLogger(env.Log)); err != nil {
 		return nil, errs.Configure(err, "")
+	} else {
+		p = crypt.wrap(p, false, env)
 	}
 	svc := &service.Service{Provider: p}
 	if mode == ModeLive {
@@ -81,7 +90,7 @@ func faceIDContract(env *Env, actions []string, newSandbox func(sandbox.Options)
 	}
 	c, err := faceidapi.NewContract(faceidapi.Options{
 		Service:   svc,
-		Sandbox:   &service.Service{Provider: sb},
+		Sandbox:   &service.Service{Provider: sbp},
 		Actions:   actions,
 		Mode:      mode,
 		Scenarios: func() any { return sb.Scenarios() },
@@ -89,7 +98,8 @@ func faceIDContract(env *Env, actions []string, newSandbox func(sandbox.Options)
 	if err != nil {
 		return nil, err
 	}
-	env.Log.Info("start", slog.String("mode", mode), slog.String("provider", p.Name()), slog.Int("actions", len(c.Actions())))
+	env.Log.Info("start", slog.String("mode", mode), slog.String("provider", p.Name()), slog.Int("actions", len(c.Actions())),
+		slog.String("encrypt", crypt.setting()), slog.Bool("eid_identity", crypt.eid != nil))
 	return c, nil
 }
 

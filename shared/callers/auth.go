@@ -48,7 +48,7 @@ func (s *Set) Authenticate(ctx context.Context, req *gateway.Request, action str
 	if !c.allows(action) {
 		return nil, errs.E(errs.Forbidden, CodeUnauthorizedOperation, "caller %s may not call %s", c.id, truncate(action, 64))
 	}
-	return &gateway.Caller{ID: c.id, Test: c.test, Rate: c.rate, Burst: c.burst}, nil
+	return &gateway.Caller{ID: c.id, Test: c.test, Rate: c.rate, Burst: c.burst, Encrypt: c.encrypt}, nil
 }
 
 func (s *Set) identify(ctx context.Context, req *gateway.Request) (*caller, error) {

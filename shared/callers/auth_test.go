@@ -419,3 +419,15 @@ func BenchmarkBearer(b *testing.B) {
 		}
 	}
 }
+
+// A caller's encrypt setting reaches the pipeline with the caller.
+func TestCallerEncryptSetting(t *testing.T) {
+	s, err := Parse([]byte(`[{"id":"bank","keySha256":"` + hashHex("bank-key") + `","actions":["*"],"encrypt":"AES-256-CBC"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Authenticate(context.Background(), bearerReq("Bearer bank-key"), "IdCardVerification")
+	if err != nil || c.Encrypt != "AES-256-CBC" {
+		t.Fatalf("caller %+v, %v", c, err)
+	}
+}

@@ -50,6 +50,10 @@ type Entry struct {
 	Test bool `json:"test,omitempty"`
 	// Rate is the caller's own limit; nil means none.
 	Rate *Rate `json:"rate,omitempty"`
+	// Encrypt overrides the function's IDV_FACEID_ENCRYPT for this caller:
+	// "AES-256-CBC", "SM4-GCM" or "off" (shared/fieldcrypt). Empty keeps
+	// the function's setting.
+	Encrypt string `json:"encrypt,omitempty"`
 }
 
 // Rate is a token bucket: PerSecond tokens refill each second, up to Burst.
@@ -75,6 +79,7 @@ const (
 type caller struct {
 	id      string
 	test    bool
+	encrypt string
 	rate    float64
 	burst   int
 	all     bool
@@ -223,9 +228,14 @@ func (s *Set) IDs() []string {
 }
 
 func parseEntry(e *Entry) (*caller, error) {
-	c := &caller{id: e.ID, test: e.Test, actions: map[string]bool{}}
+	c := &caller{id: e.ID, test: e.Test, encrypt: e.Encrypt, actions: map[string]bool{}}
 	if err := checkID(e.ID); err != nil {
 		return nil, err
+	}
+	switch e.Encrypt {
+	case "", "off", "AES-256-CBC", "SM4-GCM":
+	default:
+		return nil, errors.New("encrypt: want AES-256-CBC, SM4-GCM or off (or leave it out for the function's IDV_FACEID_ENCRYPT)")
 	}
 	if e.KeySha256 != "" {
 		b, err := hex.DecodeString(e.KeySha256)

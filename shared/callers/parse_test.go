@@ -19,7 +19,7 @@ func hashHex(key string) string {
 
 func TestParseValid(t *testing.T) {
 	cfg := `[{"id":"web","keySha256":"` + hashHex("k1") + `","actions":["IdCardVerification","PhoneVerification"],"rate":{"perSecond":10,"burst":20}},
-	 {"id":"partner","secretId":"AKIDpartner0001","secretKey":"partner-secret-key-0001","actions":["*"],"test":true},
+	 {"id":"partner","secretId":"AKIDpartner0001","secretKey":"partner-secret-key-0001","actions":["*"],"test":true,"encrypt":"SM4-GCM"},
 	 {"id":"both","keySha256":"` + strings.ToUpper(hashHex("k2")) + `","secretId":"AKIDboth","secretKey":"0123456789abcdef","actions":["faceAdv","faceprint/result/getall"],"rate":{"perSecond":0.5}}]`
 	s, err := Parse([]byte(cfg))
 	if err != nil {
@@ -32,7 +32,7 @@ func TestParseValid(t *testing.T) {
 	if web.rate != 10 || web.burst != 20 || !web.allows("PhoneVerification") || web.allows("BankCardVerification") {
 		t.Fatalf("web = %+v", web)
 	}
-	if p := s.callers[1]; !p.test || !p.allows("GetDetectInfo") || !p.allows("faceAdv") || p.rate != 0 {
+	if p := s.callers[1]; !p.test || !p.allows("GetDetectInfo") || !p.allows("faceAdv") || p.rate != 0 || p.encrypt != "SM4-GCM" || web.encrypt != "" {
 		t.Fatalf("partner = %+v", p)
 	}
 	// A burst left out is the rate rounded up, at least 1.
@@ -71,6 +71,8 @@ func TestParseErrors(t *testing.T) {
 		{entry(`"keySha256":"` + h + `","actions":["*"],"rate":{"perSecond":0}`), "rate.perSecond: want a number above 0"},
 		{entry(`"keySha256":"` + h + `","actions":["*"],"rate":{"perSecond":5,"burst":-1}`), "rate.burst"},
 		{entry(`"keySha256":"` + h + `","actions":["*"],"rate":{"perSecond":5,"burts":3}`), `unknown field "burts"`},
+		{entry(`"keySha256":"` + h + `","actions":["*"],"encrypt":"AES-128-ECB"`), `callers[0] (id "web"): encrypt: want AES-256-CBC, SM4-GCM or off`},
+		{entry(`"keySha256":"` + h + `","actions":["*"],"encrypt":true`), `encrypt: want string`},
 		{`[{"id":"web","keySha256":"` + h + `","actions":["*"]},{"id":"web","keySha256":"` + hashHex("k2") + `","actions":["*"]}]`,
 			`callers[1] (id "web"): id: duplicate of callers[0]`},
 		{`[{"id":"a","keySha256":"` + h + `","actions":["*"]},{"id":"b","keySha256":"` + strings.ToUpper(h) + `","actions":["*"]}]`,

@@ -25,6 +25,7 @@ import (
 	"github.com/idverify/idverify/shared/faceid"
 	"github.com/idverify/idverify/shared/gateway"
 	"github.com/idverify/idverify/shared/precheck"
+	"github.com/idverify/idverify/shared/provider"
 	"github.com/idverify/idverify/shared/service"
 )
 
@@ -232,6 +233,9 @@ func (c *Contract) Call(ctx context.Context, call *gateway.Call) (*gateway.Answe
 	localID := call.RequestID
 	if sandboxed {
 		localID = "sandbox-" + call.RequestID
+	}
+	if call.Caller != nil {
+		ctx = provider.WithEncryption(ctx, call.Caller.Encrypt)
 	}
 	res, err := svc.Do(ctx, call.Op.Action, call.Body, localID)
 	if err != nil {

@@ -16,6 +16,10 @@ type Caller struct {
 	// token bucket holding up to Burst requests.
 	Rate  float64
 	Burst int
+	// Encrypt is the caller's choice of encryption on its behalf
+	// ("AES-256-CBC", "SM4-GCM", "off"; "" for the function's setting),
+	// which a provider's contract hands on.
+	Encrypt string
 }
 
 // Authenticator decides who is calling an HTTP surface.

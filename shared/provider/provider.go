@@ -36,3 +36,21 @@ func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }
+
+type encryptionKey struct{}
+
+// WithEncryption carries the caller's choice of encryption on its behalf
+// (shared/fieldcrypt): an algorithm name, or "off". Empty leaves the
+// function's setting in force.
+func WithEncryption(ctx context.Context, alg string) context.Context {
+	if alg == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, encryptionKey{}, alg)
+}
+
+// Encryption is what WithEncryption set, or "".
+func Encryption(ctx context.Context) string {
+	alg, _ := ctx.Value(encryptionKey{}).(string)
+	return alg
+}

@@ -55,8 +55,18 @@
 //
 // Magic IDs and cards carry correct check digits, so they pass our own
 // validation and reach the provider. A number beyond an action's outcomes,
-// and any other valid value, takes the success outcome. Fields sent
-// encrypted (Encryption.EncryptList) cannot be read, so they succeed.
+// and any other valid value, takes the success outcome.
+//
+// # Encryption
+//
+// Fields or bodies sent encrypted (Encryption, EncryptedBody) to the
+// sandbox's published test keys (keys.go) are decrypted before the outcome
+// is picked, so magic values work encrypted; what does not decrypt is
+// FailedOperation.DecryptSystemError, a field the action does not take
+// encrypted InvalidParameter.UnsupportEncryptField (crypt.go). Under
+// IsEncryptResponse the answer comes back encrypted with the request's key.
+// eID's EidInfo carries the identity encrypted to Options.EidPublicKey, or
+// to EidPrivateKey's public half.
 //
 // Face-check failures come back as a normal response with Result
 // "FailedOperation.X" and Tencent's description of that code.
@@ -112,8 +122,10 @@
 //
 // # Not emulated
 //
-// Response encryption (Encryption, IsEncryptResponse, IsEncrypt): answers
-// are plaintext, with Encryption and EncryptedBody null. eID's EidInfo holds
-// placeholders that decrypt to nothing. Account states (arrears, service
-// not activated) and rate limits are not emulated.
+// The older field-level answer encryption (GetDetectInfoEnhanced's
+// Encryption without IsEncryptResponse, CheckIdCardInformation's IsEncrypt):
+// those answers are plaintext, with Encryption and EncryptedBody null.
+// PhoneVerification's KMS envelope is not decrypted. eID's EidSign is a
+// placeholder. Account states (arrears, service not activated) and rate
+// limits are not emulated.
 package sandbox

@@ -93,8 +93,8 @@ func checkEidTokenStatus(p *Provider, c *call, r *faceid.CheckEidTokenStatusRequ
 
 // getEidResult reports an unfinished flow as the documentation's empty
 // Text (every result null). In a finished one, Text carries no name or ID
-// number: eID returns them only encrypted, in EidInfo. The sandbox's
-// EidInfo values are placeholders that decrypt to nothing.
+// number: eID returns them only encrypted, in EidInfo, to the merchant's
+// SM2 key (crypt.go); EidSign is a placeholder.
 func getEidResult(p *Provider, c *call, r *faceid.GetEidResultRequest) (any, error) {
 	f, status, err := p.eidFlow(c, r.EidToken)
 	if err != nil {
@@ -129,7 +129,8 @@ func getEidResult(p *Provider, c *call, r *faceid.GetEidResultRequest) (any, err
 	if f.done() && f.code.code == 0 {
 		placeholder := func(s string) *string { return str(base64.StdEncoding.EncodeToString([]byte("sandbox-" + s))) }
 		resp.EidInfo = &faceid.EidInfo{EidCode: str("sandbox-eidcode-" + strconv.FormatUint(f.tok.seq, 10)),
-			EidSign: placeholder("eid-sign"), DesKey: placeholder("des-key"), UserInfo: placeholder("user-info")}
+			EidSign: placeholder("eid-sign")}
+		resp.EidInfo.DesKey, resp.EidInfo.UserInfo = p.eidInfo(f.who) // crypt.go
 	}
 	v, q, a := f.intention(want)
 	resp.IntentionVerifyData, resp.IntentionQuestionResult, resp.IntentionActionResult = v, q, a

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
 	"github.com/idverify/idverify/shared/provider"
@@ -33,6 +34,10 @@ type Options struct {
 	// the sandbox H5 page (shared/sandboxh5). Nil: no page state, every
 	// flow ends as its magic value says.
 	Flows sandboxflow.Store
+	// EidPublicKey is the merchant's eID key that GetEidResult encrypts
+	// identities to (the public half of IDV_EID_SM2_PRIVATE_KEY); nil is
+	// the sandbox's own (EidPrivateKey).
+	EidPublicKey *ecdsa.PublicKey
 }
 
 // DefaultURLBase is the URLBase used when Options leaves it empty.
@@ -43,7 +48,8 @@ type Provider struct {
 	now     func() time.Time
 	urlBase string
 	state   sandboxflow.Store // page choices (Options.Flows); nil for none
-	seq     atomic.Uint64     // numbers request ids, tokens and live codes
+	eidKey  *ecdsa.PublicKey
+	seq     atomic.Uint64 // numbers request ids, tokens and live codes
 
 	handlers map[string]handler // the actions this provider serves
 
@@ -76,7 +82,7 @@ func NewFor(opts Options, actions ...Action) *Provider {
 }
 
 func newProvider(opts Options, hs map[string]handler) *Provider {
-	p := &Provider{now: opts.Now, urlBase: strings.TrimRight(opts.URLBase, "/"), state: opts.Flows, handlers: hs, flows: map[string]*flowRecord{}}
+	p := &Provider{now: opts.Now, urlBase: strings.TrimRight(opts.URLBase, "/"), state: opts.Flows, eidKey: opts.EidPublicKey, handlers: hs, flows: map[string]*flowRecord{}}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -156,12 +162,19 @@ func (p *Provider) Call(ctx context.Context, action string, params json.RawMessa
 			out, err = nil, &errs.Error{Kind: errs.Internal, Code: "InternalError", Message: "internal error", RequestID: c.rid, Err: fmt.Errorf("sandbox panic in %s: %v", action, r)}
 		}
 	}()
+	params, answer, err := c.openRequest(params) // crypt.go
+	if err != nil {
+		return nil, err
+	}
 	resp, err := h(p, c, params)
 	if err != nil {
 		return nil, err
 	}
 	setString(resp, "RequestId", c.rid)
-	return marshalAll(resp)
+	if out, err = marshalAll(resp); err != nil || answer == nil {
+		return out, err
+	}
+	return c.sealAnswer(answer, out)
 }
 
 func (p *Provider) newCall(action string) *call {

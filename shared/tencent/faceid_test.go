@@ -109,7 +109,7 @@ func TestEveryActionRoundTrips(t *testing.T) {
 func TestParamsPassThrough(t *testing.T) {
 	s, p := newPair(t, fake.Options{}, Config{})
 	params := `{ "Name": "张三", "IdCard": "110101199003071234", "Big": 9007199254740993, "Tag": "<a&b>",
-		"Encryption": {"EncryptList": ["Name"], "Iv": "x"}, "Float": 0.1 }`
+		"Nested": {"List": ["Name"], "Iv": "x"}, "Float": 0.1 }`
 	if _, err := p.Call(context.Background(), "IdCardVerification", json.RawMessage(params)); err != nil {
 		t.Fatal(err)
 	}

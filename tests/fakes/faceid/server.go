@@ -20,6 +20,7 @@ package faceid
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -68,6 +69,11 @@ type Options struct {
 	// H5 runs the DetectAuth and GetEidToken flows as Tencent does, with
 	// a page of this fake (see h5.go).
 	H5 bool
+	// EidPublicKey, when set, is the merchant key GetEidResult encrypts
+	// EidName and EidIDNum to (crypto.go); nil answers the recording's
+	// placeholders.
+	EidPublicKey      *ecdsa.PublicKey
+	EidName, EidIDNum string
 }
 
 // Behavior programs the answer to one action. The zero value means "answer
@@ -127,6 +133,7 @@ type Request struct {
 type Server struct {
 	verifier tc3.Verifier
 	token    string
+	opts     Options
 
 	mu        sync.Mutex
 	behaviors map[string]Behavior
@@ -134,6 +141,7 @@ type Server struct {
 	calls     map[string]int
 	billable  map[string]int
 	last      map[string]Request
+	plain     map[string]map[string]string
 	seq       int
 	h5        bool
 	flows     map[string]*h5Flow
@@ -147,7 +155,7 @@ func New(opts Options) *Server {
 	if opts.SecretKey == "" {
 		opts.SecretKey = DefaultSecretKey
 	}
-	s := &Server{token: opts.SessionToken, h5: opts.H5, flows: map[string]*h5Flow{}}
+	s := &Server{token: opts.SessionToken, opts: opts, h5: opts.H5, flows: map[string]*h5Flow{}}
 	s.verifier = tc3.Verifier{
 		Service: Service,
 		Now:     opts.Now,
@@ -208,6 +216,17 @@ func (s *Server) Reset() {
 	s.calls = map[string]int{}
 	s.billable = map[string]int{}
 	s.last = map[string]Request{}
+	s.plain = map[string]map[string]string{}
+}
+
+// Decrypted is what the fake decrypted from the last request of action
+// that carried an Encryption object: each listed field's plain text, or
+// the whole body's JSON under "EncryptedBody".
+func (s *Server) Decrypted(action string) (map[string]string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.plain[action]
+	return p, ok
 }
 
 // Billable is how many calls of action the fake processed with a charged
@@ -320,13 +339,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	var params map[string]json.RawMessage
+	_ = json.Unmarshal(body, &params) // check made sure it parses
+	plain, sess, code, msg := decrypt(action, params)
+	if code != "" {
+		writeJSON(w, s.errorBody(code, msg))
+		return
+	}
+	if plain != nil {
+		s.mu.Lock()
+		s.plain[action] = plain
+		s.mu.Unlock()
+	}
+
 	// Processing: the answer is decided, and billed, before any fault
 	// keeps it from the client.
-	answer := s.h5Answer(action, body, s.answer(action, b), r.Host)
+	answer := s.answer(action, b)
+	if action == "GetEidResult" && s.opts.EidPublicKey != nil && b.Response == nil {
+		answer = eidAnswer(s.opts.EidPublicKey, s.opts.EidName, s.opts.EidIDNum, answer)
+	}
+	answer = s.h5Answer(action, body, answer, r.Host)
 	if charged(action, answer) {
 		s.mu.Lock()
 		s.billable[action]++
 		s.mu.Unlock()
+	}
+	if sess != nil {
+		answer = encryptAnswer(sess, answer)
 	}
 
 	if b.Delay > 0 && !sleep(r.Context(), b.Delay) {
