@@ -31,6 +31,8 @@ type shared struct {
 	idemOnce sync.Once
 	idem     gateway.IdempotencyStore
 	idemErr  error
+
+	acct accounting // per-person limits, budgets, usage (accounting.go)
 }
 
 // Limiter is the process's rate limiter: Redis-backed (shared by every

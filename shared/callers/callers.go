@@ -25,6 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -91,7 +92,9 @@ type caller struct {
 	keyVar    string
 }
 
-func (c *caller) allows(action string) bool { return c.all || c.actions[action] }
+func (c *caller) allows(action string) bool {
+	return (c.all && !slices.Contains(Permissions, action)) || c.actions[action]
+}
 
 // Set is a parsed IDV_CALLERS. It implements gateway.Authenticator and is
 // safe for concurrent use.
@@ -271,8 +274,8 @@ func parseEntry(e *Entry) (*caller, error) {
 		c.actions[a] = true
 	}
 	if c.actions[AllActions] {
-		if len(e.Actions) > 1 {
-			return nil, errors.New(`actions: "*" already allows every action, list it alone`)
+		if len(e.Actions) > 1+countPermissions(c.actions) {
+			return nil, errors.New(`actions: "*" already allows every action, list it alone (with "usage" at most)`)
 		}
 		c.all = true
 	}
@@ -289,6 +292,17 @@ func parseEntry(e *Entry) (*caller, error) {
 		}
 	}
 	return c, nil
+}
+
+// countPermissions counts the Permissions among a caller's actions.
+func countPermissions(actions map[string]bool) int {
+	n := 0
+	for _, p := range Permissions {
+		if actions[p] {
+			n++
+		}
+	}
+	return n
 }
 
 func checkID(id string) error {
