@@ -236,14 +236,14 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 // Text writes the report as an aligned table.
 func (rep *Report) Text(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	cost := "est. cost"
 	if rep.Currency != "" {
 		cost += " (" + rep.Currency + ")"
 	}
-	fmt.Fprintf(tw, "%s\tcaller\taction\tmode\tcalls\tcharged\tfree\tuncertain\t%s\t\n", rep.By, cost)
+	fmt.Fprintf(tw, "%s\tcaller\taction\tmode\tcalls\tcharged\tfree\tuncertain\t%s\n", rep.By, cost)
 	line := func(r Row) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t\n", r.Period, r.Caller, r.Action, r.Mode, r.Calls, r.Charged, r.Free, r.Uncertain, r.Cost)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\n", r.Period, r.Caller, r.Action, r.Mode, r.Calls, r.Charged, r.Free, r.Uncertain, r.Cost)
 	}
 	for _, r := range rep.Rows {
 		line(r)
@@ -252,7 +252,7 @@ func (rep *Report) Text(w io.Writer) error {
 		line(r)
 	}
 	if len(rep.Rows) == 0 {
-		fmt.Fprintf(tw, "(no calls from %s to %s)\t\t\t\t\t\t\t\t\t\n", rep.From, rep.To)
+		fmt.Fprintf(tw, "(no calls from %s to %s)\n", rep.From, rep.To)
 	}
 	return tw.Flush()
 }
