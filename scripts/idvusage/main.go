@@ -27,7 +27,7 @@ const help = `idvusage: what idverify answered and what was billed.
 
 Usage:
   idvusage [--redis URL | --url BASE [--key KEY]] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-           [--by day|month] [--caller ID] [--action NAME] [--prices JSON] [--json | --csv]
+           [--by day|month] [--caller ID] [--action NAME] [--prices JSON] [--json | --csv] [--quiet]
 
 Reads the counts every function keeps in Redis (--redis, default
 $IDV_REDIS_URL, which may be a secret reference) or asks a deployment's
@@ -40,7 +40,8 @@ calls from the price table (--prices, default $IDV_USAGE_PRICES:
 
 Days are China time (UTC+8), as Tencent bills. The range defaults to the
 first of this month to today. A text table by default; --json and --csv
-for machines. Ranges over 31 days print a progress line on stderr.
+for machines. Ranges over 31 days print a progress line on stderr
+(--quiet: none).
 `
 
 func main() {
