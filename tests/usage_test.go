@@ -291,3 +291,51 @@ func checkReport(t *testing.T, what string, rep *usage.Report, billable, personC
 		t.Errorf("%s: rows %v", what, rows)
 	}
 }
+
+// Past a per-person limit every contract answers its own rate-limit code
+// in its own envelope, with Retry-After (functions/all in the sandbox).
+func TestPersonLimitsInEveryEnvelope(t *testing.T) {
+	srv := startServer(t, buildBinary(t, "all"),
+		"IDV_PERSON_LIMITS=faceAdv=1/0,faceprint/result/simple=0/1,IdCardVerification=1/0")
+	post := func(path, body string) answer {
+		resp, err := http.Post(srv.url+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return answer{resp.StatusCode, resp.Header, string(b)}
+	}
+	twice := func(path, body string) answer {
+		if first := post(path, body); first.status != 200 {
+			t.Fatalf("%s: first call %d %s", path, first.status, first.body)
+		}
+		second := post(path, body)
+		if second.header.Get("Retry-After") == "" {
+			t.Errorf("%s: no Retry-After: %v", path, second.header)
+		}
+		return second
+	}
+	if x := twice("/v1/faceid/IdCardVerification", `{"IdCard":"110101199003074477","Name":"张三"}`); x.status != 429 ||
+		!strings.Contains(x.body, `"Code":"FailedOperation.IdentityAuthLimitExceeded"`) {
+		t.Errorf("FaceID: %d %s", x.status, x.body)
+	}
+	if x := twice("/tech/ai/face/faceAdv", `{"userId":"u1","type":"authmatch","name":"张三","idNo":"110101199003074477"}`); x.status != 200 ||
+		!strings.Contains(x.body, `"errcode":42900`) {
+		t.Errorf("faceAdv: %d %s", x.status, x.body)
+	}
+	gen := post("/rpc/2.0/brain/solution/faceprint/verifyToken/generate", `{"plan_id":"1"}`)
+	var tok struct {
+		Result struct {
+			VerifyToken string `json:"verify_token"`
+		} `json:"result"`
+	}
+	if json.Unmarshal([]byte(gen.body), &tok) != nil || tok.Result.VerifyToken == "" {
+		t.Fatalf("generate: %s", gen.body)
+	}
+	if x := twice("/rpc/2.0/brain/solution/faceprint/result/simple", `{"verify_token":"`+tok.Result.VerifyToken+`"}`); x.status != 200 ||
+		!strings.Contains(x.body, `"error_code":17`) {
+		t.Errorf("faceprint: %d %s", x.status, x.body)
+	}
+	assertNoPII(t, jsonLines(srv.logs()), "110101199003074477", tok.Result.VerifyToken)
+}

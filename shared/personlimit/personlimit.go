@@ -153,6 +153,6 @@ func (l *Limiter) refusal(contract, action, kind string, w window, limit int64) 
 	}
 	l.log.Info("per-person limit reached", slog.String("action", action), slog.String("identity_kind", kind), slog.String("window", w.name))
 	return errs.Wrap(gateway.After(after), errs.Throttled, code,
-		"this %s was checked %d times this %s by %s, the most allowed (%s); retry after %d s",
+		"this %s has had %d checks this %s on %s, the most allowed (%s); retry after %d s",
 		kindNames[kind], limit, w.name, action, Var, int64(after/time.Second))
 }
