@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idverify/idverify/shared/billing"
 	"github.com/idverify/idverify/shared/budget"
 	"github.com/idverify/idverify/shared/callers"
 	"github.com/idverify/idverify/shared/errs"
@@ -104,7 +105,10 @@ func (e *Env) buildAccounting(auth gateway.Authenticator, mode string) ([]gatewa
 	if set, ok := auth.(*callers.Set); ok {
 		ids = set.IDs()
 	}
-	budgets, err := budget.Parse(e.Getenv(budget.Var), providerAction, ids)
+	billable := func(a string) bool {
+		return billing.Chargeable(billing.FaceID, a) || billing.Chargeable(billing.FaceAdv, a)
+	}
+	budgets, err := budget.Parse(e.Getenv(budget.Var), billable, ids)
 	if err != nil {
 		return nil, nil, errs.Configf(budget.Var, "%s", err.Error())
 	}

@@ -27,6 +27,7 @@ func TestAccountingSettingsNameTheirVariable(t *testing.T) {
 		{"IDV_PERSON_LIMITS", "Nope=1/1"},
 		{"IDV_BUDGETS", `{"web":{"day":-1}}`},
 		{"IDV_BUDGETS", `{"nobody":{"day":1}}`},
+		{"IDV_BUDGETS", `{"web":{"actions":{"GetDetectInfo":{"day":1}}}}`},
 		{"IDV_USAGE_PRICES", `{"perCall":{"Nope":1}}`},
 		{"IDV_USAGE_RETENTION", "1h"},
 		{"IDV_USAGE_METRICS", "statsd"},

@@ -52,9 +52,10 @@ func (b Budgets) For(id string) (Budget, bool) {
 
 // Parse reads IDV_BUDGETS: a JSON object from caller id (or "*") to
 // {"day":N,"month":N,"warn":0.8,"actions":{"<Action>":{"day":N,"month":N}}}.
-// known checks an action name; callers, when not nil, are the configured
+// billable says whether an action can be billed per call (a cap on any
+// other would never apply); callers, when not nil, are the configured
 // caller ids an entry must name.
-func Parse(v string, known func(action string) bool, callers []string) (Budgets, error) {
+func Parse(v string, billable func(action string) bool, callers []string) (Budgets, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return nil, nil
@@ -89,8 +90,8 @@ func Parse(v string, known func(action string) bool, callers []string) (Budgets,
 			return nil, fmt.Errorf("%s.warn: want a share above 0 and at most 1 (0.8 warns at 80%% of a cap)", where)
 		}
 		for a, c := range x.Actions {
-			if known != nil && !known(a) {
-				return nil, fmt.Errorf("%s.actions: unknown action %q", where, trunc(a, 64))
+			if billable != nil && !billable(a) {
+				return nil, fmt.Errorf("%s.actions: %q is not an action billed per call, so a cap on it would never apply", where, trunc(a, 64))
 			}
 			if err := c.check(where + ".actions." + a); err != nil {
 				return nil, err

@@ -6,7 +6,10 @@ import (
 	"time"
 )
 
-// Memory is a Store for one instance.
+// Memory is a Store for one instance. It holds at most MaxKeys live
+// counters: past that (a flood of distinct identities within one day) a
+// new counter is not kept, so that window goes uncounted for it rather
+// than the process growing without bound.
 type Memory struct {
 	mu        sync.Mutex
 	now       func() time.Time
@@ -18,6 +21,9 @@ type entry struct {
 	n       int64
 	expires time.Time
 }
+
+// MaxKeys caps the counters a Memory keeps.
+const MaxKeys = 1 << 20
 
 // NewMemory returns an empty in-process Store; now is the clock (nil is
 // time.Now).
@@ -68,7 +74,9 @@ func (m *Memory) Take(_ context.Context, cs []Counter) (Result, error) {
 	}
 	for i, c := range cs {
 		r.Counts[i]++
-		m.vals[c.Key] = entry{n: r.Counts[i], expires: now.Add(c.TTL)}
+		if _, kept := m.vals[c.Key]; kept || len(m.vals) < MaxKeys {
+			m.vals[c.Key] = entry{n: r.Counts[i], expires: now.Add(c.TTL)}
+		}
 	}
 	r.OK, r.Over = true, 0
 	return r, nil
