@@ -32,12 +32,14 @@ const (
 // Defaults are the limits applied when IDV_PERSON_LIMITS does not name an
 // action. Actions missing here have no default (no published limit).
 //
-// UNCONFIRMED: Tencent publishes the element-check limit per ID number and
-// per name; for the actions that carry only a phone or bank card number
-// (MobileStatus, MobileNetworkTimeVerification, CheckPhoneAndName,
-// BankCard2EVerification, CheckBankCardInformation) the same daily figure
-// is applied to that number, which is an assumption. GetFaceIdToken (the
-// app SDK flow) is not named by Tencent's page and has no default.
+// UNCONFIRMED: Tencent's page gives the figure (1000 a day per ID number)
+// for IdCardVerification only; for the other element checks it names the
+// counted fields and the "认证次数超过当日限制" code but leaves the figure
+// blank, so 1000 a day is assumed for them, applied to a phone or bank card
+// number where the action carries no ID number (MobileStatus,
+// MobileNetworkTimeVerification, CheckPhoneAndName, BankCard2EVerification,
+// CheckBankCardInformation). GetFaceIdToken (the app SDK flow) and
+// ImageRecognition (V1.0) have no published figure and no default.
 func Defaults() map[string]Limit {
 	flow := Limit{PerMinute: flowPerMinute, PerDay: flowPerDay}
 	element := Limit{PerDay: elementPerDay}
