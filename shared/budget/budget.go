@@ -99,7 +99,9 @@ func (g *Guard) counters(mode, caller, action string, b Budget, now time.Time) (
 	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, ChinaTime)
 	day, month := local.Format("20060102"), local.Format("200601")
 	dayEnds, monthEnds := dayStart.AddDate(0, 0, 1).Sub(now), monthStart.AddDate(0, 1, 0).Sub(now)
-	base := "b:" + mode + ":" + caller + ":"
+	// One hash tag for every cap of a caller: a Redis Cluster keeps them
+	// in one slot, as the script taking them together needs.
+	base := "b:{" + mode + ":" + caller + "}:"
 	var cs []quota.Counter
 	var caps []capped
 	add := func(scope, key string, limit int64, window, period string, ends, ttl time.Duration) {

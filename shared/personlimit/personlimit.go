@@ -103,7 +103,9 @@ type window struct {
 }
 
 func (l *Limiter) counters(action string, id Identity, lim Limit, now time.Time) ([]quota.Counter, []window) {
-	h := l.hash(action, id)
+	// One hash tag for both windows: a Redis Cluster keeps them in one
+	// slot, as the script taking them together needs.
+	h := "{" + l.hash(action, id) + "}"
 	var cs []quota.Counter
 	var ws []window
 	if lim.PerMinute > 0 {
