@@ -9,6 +9,7 @@ package tests
 // own count of billable calls.
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +26,7 @@ import (
 	"github.com/idverify/idverify/shared/usage"
 	faceidfake "github.com/idverify/idverify/tests/fakes/faceid"
 	"github.com/idverify/idverify/tests/redistest"
+	"github.com/idverify/idverify/tests/runtimes"
 )
 
 // idNumber is a valid resident ID number (GB 11643 check digit) that
@@ -338,4 +340,40 @@ func TestPersonLimitsInEveryEnvelope(t *testing.T) {
 		t.Errorf("faceprint: %d %s", x.status, x.body)
 	}
 	assertNoPII(t, jsonLines(srv.logs()), "110101199003074477", tok.Result.VerifyToken)
+}
+
+// On Lambda every count is also a CloudWatch Embedded Metric Format line:
+// the function itself, under the Lambda Runtime API, writes it.
+func TestUsageMetricsOnLambdaAreEMF(t *testing.T) {
+	target := runtimes.StartLambda(t, runtimes.Build(t, "./functions/id-card-verification"))
+	for _, body := range []string{`{"IdCard":"110101199003074477","Name":"王五"}`, `{"IdCard":"110101199003074478","Name":"王五"}`} {
+		if o, err := target.Invoke(context.Background(), []byte(body), 5*time.Second); err != nil || o.Failure != nil {
+			t.Fatalf("%+v %v", o, err)
+		}
+	}
+	var emf []map[string]any
+	for _, l := range strings.Split(target.Proc.Output(), "\n") {
+		var m map[string]any
+		if strings.Contains(l, `"_aws"`) && json.Unmarshal([]byte(l), &m) == nil {
+			emf = append(emf, m)
+		}
+	}
+	if len(emf) != 2 {
+		t.Fatalf("%d EMF lines, want 2:\n%s", len(emf), target.Proc.Output())
+	}
+	aws, _ := emf[0]["_aws"].(map[string]any)
+	dirs, _ := aws["CloudWatchMetrics"].([]any)
+	if _, ok := aws["Timestamp"].(float64); !ok || len(dirs) != 1 {
+		t.Fatalf("not EMF: %v", emf[0])
+	}
+	d := dirs[0].(map[string]any)
+	if d["Namespace"] != "idverify" || len(d["Metrics"].([]any)) != 4 {
+		t.Fatalf("directive %v", d)
+	}
+	// Both answers are the sandbox's: the happy path is charged, the
+	// malformed ID number (answered locally) is free.
+	if emf[0]["caller"] != "invoke" || emf[0]["mode"] != "sandbox" || emf[0]["charged"] != 1.0 || emf[1]["free"] != 1.0 || emf[1]["code"] != "-2" {
+		t.Fatalf("counts %v / %v", emf[0], emf[1])
+	}
+	assertNoPII(t, target.Proc.Output(), "110101199003074477", "王五")
 }
