@@ -7,10 +7,10 @@ import (
 
 // Kinds of identity a request carries.
 const (
-	KindIDNumber = "id"     // a resident ID number
-	KindPhone    = "phone"  // a mobile number
-	KindBankCard = "card"   // a bank card number
-	KindToken    = "token"  // a flow token (BizToken, verify_token...)
+	KindIDNumber = "id"    // a resident ID number
+	KindPhone    = "phone" // a mobile number
+	KindBankCard = "card"  // a bank card number
+	KindToken    = "token" // a flow token (BizToken, verify_token...)
 )
 
 // field is a top-level request member that carries an identity.
