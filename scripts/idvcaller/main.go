@@ -42,7 +42,7 @@ actions      lists the action names --actions accepts.
 Flags:
   --id       caller name, shown in logs: letters, digits, '.', '_', '-'
   --actions  comma-separated actions the caller may call; "*" (the default)
-             allows every action
+             allows every action; "usage" (not in "*") reads GET /v1/usage
   --test     a test caller: always served by the sandbox, even in a live deployment
   --rate     the caller's own limit in requests per second (default: none)
   --burst    requests allowed at once above the rate (default: rate rounded up)

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"slices"
+
 	"github.com/idverify/idverify/shared/gateway"
 	"github.com/idverify/idverify/shared/owners"
 	"github.com/idverify/idverify/shared/runtime"
@@ -50,6 +52,11 @@ func (e *Env) pipeline(pages map[string]gateway.Page, contracts []gateway.Contra
 	if err != nil {
 		return nil, err
 	}
+	report, err := e.accounting(auth, mode)
+	if err != nil {
+		return nil, err
+	}
+	contracts = append(contracts[:len(contracts):len(contracts)], report) // GET /v1/usage
 	opts := gateway.Options{
 		Contracts:   contracts,
 		Auth:        auth,
@@ -74,6 +81,6 @@ func (e *Env) pipeline(pages map[string]gateway.Page, contracts []gateway.Contra
 	return gateway.New(opts)
 }
 
-// interceptors are the function-wide ones, outermost first. Empty for now:
-// per-person limits, budgets and usage accounting go here.
-func (e *Env) interceptors() []gateway.Interceptor { return nil }
+// interceptors are the function-wide ones, outermost first: usage, the
+// per-person limits, the budgets (accounting.go, built by e.accounting).
+func (e *Env) interceptors() []gateway.Interceptor { return slices.Clip(e.shared.acct.icpt) }

@@ -35,6 +35,7 @@ type shared struct {
 
 	flowsOnce sync.Once
 	flows     sandboxflow.Store
+	acct      accounting // per-person limits, budgets, usage (accounting.go)
 }
 
 // Limiter is the process's rate limiter: Redis-backed (shared by every

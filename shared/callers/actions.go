@@ -41,10 +41,15 @@ func KnownActions() []string {
 	return out
 }
 
+// Permissions are what a caller may be allowed that is not a provider
+// action: "usage" reads the usage report of every caller (GET /v1/usage).
+// "*" does not grant them: each must be listed.
+var Permissions = []string{"usage"}
+
 // KnownAction reports whether name is an action a caller may be allowed
-// (AllActions included).
+// (AllActions and Permissions included).
 func KnownAction(name string) bool {
-	if name == AllActions || slices.Contains(FaceAdvActions, name) || slices.Contains(BaiduActions, name) {
+	if name == AllActions || slices.Contains(FaceAdvActions, name) || slices.Contains(BaiduActions, name) || slices.Contains(Permissions, name) {
 		return true
 	}
 	_, ok := faceid.Lookup(name)

@@ -25,6 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -97,7 +98,7 @@ type caller struct {
 }
 
 func (c *caller) allows(action string) bool {
-	return c.all || c.actions[action] || strings.HasPrefix(action, SelfServicePrefix)
+	return (c.all && !slices.Contains(Permissions, action)) || c.actions[action] || strings.HasPrefix(action, SelfServicePrefix)
 }
 
 // SelfServicePrefix starts the actions every caller may call: they show a
@@ -288,8 +289,8 @@ func parseEntry(e *Entry) (*caller, error) {
 		c.actions[a] = true
 	}
 	if c.actions[AllActions] {
-		if len(e.Actions) > 1 {
-			return nil, errors.New(`actions: "*" already allows every action, list it alone`)
+		if len(e.Actions) > 1+countPermissions(c.actions) {
+			return nil, errors.New(`actions: "*" already allows every action, list it alone (with "usage" at most)`)
 		}
 		c.all = true
 	}
@@ -306,6 +307,17 @@ func parseEntry(e *Entry) (*caller, error) {
 		}
 	}
 	return c, nil
+}
+
+// countPermissions counts the Permissions among a caller's actions.
+func countPermissions(actions map[string]bool) int {
+	n := 0
+	for _, p := range Permissions {
+		if actions[p] {
+			n++
+		}
+	}
+	return n
 }
 
 func checkID(id string) error {

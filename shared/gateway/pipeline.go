@@ -433,7 +433,7 @@ func (p *Pipeline) buildTables() {
 	}
 	switch {
 	case len(merged) == 0:
-	case len(p.contracts) == 1:
+	case len(p.providers()) == 1:
 		// A one-provider function serves that provider's own document at
 		// the common path too.
 		p.scenarios[ScenariosPath] = single
@@ -462,13 +462,30 @@ func (p *Pipeline) health() map[string]any {
 		}
 		return m
 	}
-	out := describe(p.contracts[0])
-	if len(p.contracts) > 1 {
+	providers := p.providers()
+	out := describe(providers[0])
+	if len(providers) > 1 {
 		all := map[string]any{}
-		for _, c := range p.contracts {
+		for _, c := range providers {
 			all[c.Name()] = describe(c)
 		}
 		out["providers"] = all
+	}
+	return out
+}
+
+// Auxiliary is implemented by contracts that serve the deployment rather
+// than a provider (the usage report): routed and authenticated like any
+// other, but left out of /healthz and the sandbox tables.
+type Auxiliary interface{ Auxiliary() bool }
+
+// providers are the contracts that are not Auxiliary, the default first.
+func (p *Pipeline) providers() []Contract {
+	out := make([]Contract, 0, len(p.contracts))
+	for _, c := range p.contracts {
+		if a, ok := c.(Auxiliary); !ok || !a.Auxiliary() {
+			out = append(out, c)
+		}
 	}
 	return out
 }

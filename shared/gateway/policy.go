@@ -250,3 +250,9 @@ var notSent = map[string]bool{
 	"InternalError.UpstreamConnection":  true,
 	"InternalError.ProviderAuthFailure": true,
 }
+
+// MayHaveReachedProvider says whether a call that failed with err could
+// have been processed (and billed) upstream: the rule idempotency keeps
+// failures by, for policy that must give back what a refused call took
+// (per-person limits, budgets).
+func MayHaveReachedProvider(err error) bool { return mayHaveReachedProvider(err) }
