@@ -133,8 +133,8 @@ func TestDeploySAMStructure(t *testing.T) {
 			}
 		}
 	}
-	if groups != len(deployedFunctions()) {
-		t.Errorf("%d log groups, want one per function (%d)", groups, len(deployedFunctions()))
+	if groups != len(deployedFunctions())+1 {
+		t.Errorf("%d log groups, want one per function (%d and flows)", groups, len(deployedFunctions()))
 	}
 
 	// The Description counts what the registry and the catalogs have.
@@ -324,9 +324,51 @@ json.dump(transform(tpl, {}, NoManagedPolicies()), sys.stdout)
 			stage = r.(ymap)
 		}
 	}
+	// One function, route permission and log group per route, and the
+	// flows function: its log group, its URL with the two permissions a
+	// public Function URL needs (lambda:InvokeFunctionUrl, and since
+	// October 2025 lambda:InvokeFunction via the URL), and its schedule:
+	// an EventBridge rule with the permission to invoke it.
 	n := len(deployedFunctions())
-	if count["AWS::Lambda::Function"] != n || count["AWS::Lambda::Permission"] != n || count["AWS::Logs::LogGroup"] != n {
-		t.Errorf("translated: %v, want %d functions, permissions and log groups", count, n)
+	if count["AWS::Lambda::Function"] != n+1 || count["AWS::Lambda::Permission"] != n+3 || count["AWS::Logs::LogGroup"] != n+1 ||
+		count["AWS::Lambda::Url"] != 1 {
+		t.Errorf("translated: %v, want %d functions and log groups, %d permissions, one Function URL", count, n+1, n+3)
+	}
+	var urlInvoke, urlPublic, ruleInvoke bool
+	for _, r := range resources {
+		p, _ := dig(r, "Properties").(ymap)
+		if asStr(dig(r, "Type")) != "AWS::Lambda::Permission" || asStr(dig(p, "FunctionName", "Ref")) != flowsSAMID {
+			continue
+		}
+		switch {
+		case asStr(p["Action"]) == "lambda:InvokeFunctionUrl" && asStr(p["Principal"]) == "*" && asStr(p["FunctionUrlAuthType"]) == "NONE":
+			urlPublic = true
+		case asStr(p["Action"]) == "lambda:InvokeFunction" && asStr(p["Principal"]) == "*" && p["InvokedViaFunctionUrl"] == true:
+			urlInvoke = true
+		case asStr(p["Action"]) == "lambda:InvokeFunction" && asStr(p["Principal"]) == "events.amazonaws.com":
+			ruleInvoke = true
+		}
+	}
+	if !urlPublic || !urlInvoke || !ruleInvoke {
+		t.Errorf("flows permissions: public URL %v, invoke via URL %v, invoke by the schedule %v", urlPublic, urlInvoke, ruleInvoke)
+	}
+	sweeps := 0
+	for _, r := range resources {
+		if asStr(dig(r, "Type")) != "AWS::Events::Rule" {
+			continue
+		}
+		sweeps++
+		targets := listOf(dig(r, "Properties", "Targets"))
+		if asStr(dig(r, "Properties", "ScheduleExpression")) != "rate(1 minute)" || asStr(dig(r, "Properties", "State")) != "ENABLED" ||
+			len(targets) != 1 || asStr(dig(targets[0], "Input")) != flowsSweepJSON {
+			t.Errorf("the flows schedule translated to %v", r)
+		}
+		if g, _ := getAttOf(dig(targets[0], "Arn"), "Arn"); g != flowsSAMID {
+			t.Errorf("the schedule invokes %v, want %s", dig(targets[0], "Arn"), flowsSAMID)
+		}
+	}
+	if sweeps != 1 {
+		t.Errorf("%d schedules, want the flows sweep", sweeps)
 	}
 	settings, _ := dig(stage, "Properties", "RouteSettings").(ymap)
 	if len(settings) != n {

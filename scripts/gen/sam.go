@@ -158,6 +158,7 @@ func genSAM(actions []deployAction) string {
 	// before LogRetentionInDays.
 	last := params[len(params)-1]
 	params = append(append(params[:len(params)-1:len(params)-1], catalogParams(actions, refParam)...), throttleParams()...)
+	params = append(params, samFlowsParams()...)
 	params = append(params, last)
 
 	notEmpty := func(p string) omap {
@@ -167,6 +168,7 @@ func genSAM(actions []deployAction) string {
 		{"HasSecretsManager", notEmpty("SecretsManagerSecretArn")},
 		{"HasSsm", notEmpty("SsmParameterPath")},
 		{"HasKms", notEmpty("KmsKeyArn")},
+		{flowsCondition, notEmpty("RedisUrlRef")},
 		{"HasSecretAccess", omap{{"Fn::Or", []any{
 			omap{{"Condition", "HasSecretsManager"}},
 			omap{{"Condition", "HasSsm"}},
@@ -227,7 +229,7 @@ func genSAM(actions []deployAction) string {
 	for _, a := range actions {
 		fnID, roleID, logsID := logicalID(a.name, "Function"), logicalID(a.name, "Role"), logicalID(a.name, "Logs")
 		resources = append(resources,
-			note(fmt.Sprintf("%s: functions/%s", a.name, a.fn)),
+			note(fmt.Sprintf("%s: functions/%s", a.name, a.codeFolder())),
 			kv{logsID, omap{
 				{"Type", "AWS::Logs::LogGroup"},
 				// Audit logs outlive the stack (see the header).
@@ -273,7 +275,7 @@ func genSAM(actions []deployAction) string {
 		}
 		props := omap{
 			{"Description", a.description()},
-			{"CodeUri", "dist/lambda/" + lambdaArch + "/" + a.fn + ".zip"},
+			{"CodeUri", "dist/lambda/" + lambdaArch + "/" + a.codeFolder() + ".zip"},
 			{"Role", getAtt(roleID, "Arn")},
 			{"LoggingConfig", omap{{"LogGroup", ref(logsID)}}},
 		}
@@ -283,12 +285,21 @@ func genSAM(actions []deployAction) string {
 		if a.timeout() != timeoutDefault {
 			props = append(props, kv{"Timeout", a.timeout()})
 		}
-		if own := a.ownEnv(); len(own) > 0 {
-			vars := omap{}
-			for _, e := range own {
-				vars = append(vars, kv{e.Name, ref(envParam(e))})
-			}
+		vars := omap{}
+		for _, e := range a.ownEnv() {
+			vars = append(vars, kv{e.Name, ref(envParam(e))})
+		}
+		vars = append(vars, samFlowsEnv(a)...)
+		if len(vars) > 0 {
 			props = append(props, kv{"Environment", omap{{"Variables", vars}}})
+		}
+		if a.flows {
+			props = append(props, samFlowsEvents()...)
+			resources = append(resources, kv{fnID, omap{
+				{"Type", "AWS::Serverless::Function"},
+				{"Properties", props},
+			}})
+			continue
 		}
 		route := omap{
 			{"ApiId", ref("HttpApi")},
@@ -342,6 +353,10 @@ func genSAM(actions []deployAction) string {
 			{"Description", "Base URL: POST <url>v1/faceid/<Action>"},
 			{"Value", sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")},
 		}},
+		{"FlowsUrl", omap{
+			{"Description", "The flows function's URL: the start functions' IDV_PUBLIC_URL (with RedisUrlRef set); GET <url>v1/flows/<id>, GET <url>v1/flows/webhooks"},
+			{"Value", getAtt(logicalID("Flows", "FunctionUrl"), "FunctionUrl")},
+		}},
 		{"KycStateMachineArn", omap{
 			{"Description", "The sample KYC state machine"},
 			{"Value", ref("KycStateMachine")},
@@ -372,14 +387,18 @@ func trimColons(ps []string) []string {
 // samDescription counts what the template deploys, from the registry and
 // the catalogs: "idverify: 39 Tencent FaceID actions, ...".
 func samDescription(actions []deployAction) string {
-	faceID := 0
+	faceID, routed := 0, 0
 	for _, a := range actions {
+		if a.flows {
+			continue
+		}
+		routed++
 		if a.route == "" {
 			faceID++
 		}
 	}
-	return fmt.Sprintf("idverify: %d Tencent FaceID actions, the faceAdv pair (%d functions, WeBank) and %d Baidu faceprint endpoints as %d Lambda functions behind an HTTP API, and a sample KYC state machine",
-		faceID, len(faceadv.Functions), len(faceprint.Functions), len(actions))
+	return fmt.Sprintf("idverify: %d Tencent FaceID actions, the faceAdv pair (%d functions, WeBank) and %d Baidu faceprint endpoints as %d Lambda functions behind an HTTP API, the flows function (its own URL, swept every minute), and a sample KYC state machine",
+		faceID, len(faceadv.Functions), len(faceprint.Functions), routed)
 }
 
 // catalogThrottle is the route limit of the functions that are not FaceID

@@ -113,7 +113,7 @@ func genServerless(actions []deployAction) string {
 		if a.timeout() != timeoutDefault {
 			fn = append(fn, kv{"timeout", a.timeout()})
 		}
-		if own := a.ownEnv(); len(own) > 0 {
+		if own, fl := a.ownEnv(), scfFlowsEnv(a); len(own)+len(fl) > 0 {
 			// The whole list: whether a function's environments replace
 			// or extend the inputs' is not documented for multi-scf.
 			fenv := append([]any{}, env...)
@@ -124,6 +124,7 @@ func genServerless(actions []deployAction) string {
 				}
 				fenv = append(fenv, omap{{"key", e.Name}, {"value", v}})
 			}
+			fenv = append(fenv, fl...)
 			fn = append(fn, kv{"environments", fenv})
 		}
 		functions = append(functions, kv{a.fn, fn})
@@ -137,6 +138,9 @@ func genServerless(actions []deployAction) string {
 				{"netConfig", omap{{"enableIntranet", false}, {"enableExtranet", true}}},
 			}},
 		})
+		if a.flows {
+			triggers = append(triggers, scfFlowsTimer(a))
+		}
 	}
 	doc := omap{
 		{"app", "idverify"},
@@ -159,6 +163,7 @@ func genServerless(actions []deployAction) string {
 			{"environments", env},
 			{"functions", functions},
 			note("One Function URL per function; callers are authenticated by the function (IDV_CALLERS)."),
+			note("The flows function also has a timer: every minute it is invoked with {\"Action\":\"flows/sweep\"}."),
 			{"triggers", triggers},
 		}},
 	}
