@@ -11,8 +11,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/idverify/idverify/shared/flows"
 	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/flows"
 )
 
 // The flows function's names in the deploy files.
