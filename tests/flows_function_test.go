@@ -72,3 +72,27 @@ func TestFlowsFunctionOnSCF(t *testing.T) {
 		t.Errorf("PhoneVerification on the flows function (it serves every action, like all): %d %v", status, r)
 	}
 }
+
+// TestFlowsFunctionOnLambda: the schedule's Input in template.yaml, which
+// EventBridge sends as the event, runs the sweep in functions/all under the
+// Lambda protocol (Lambda's _HANDLER is the template's Handler, bootstrap).
+func TestFlowsFunctionOnLambda(t *testing.T) {
+	sam := loadDeployYAML(t, "template.yaml")
+	events, _ := dig(sam, "Resources", flowsSAMID, "Properties", "Events").(ymap)
+	var input string
+	for _, ev := range events {
+		input = asStr(dig(ev, "Properties", "Input"))
+	}
+	if input == "" {
+		t.Fatalf("%s has no schedule Input", flowsSAMID)
+	}
+	target := runtimes.StartLambda(t, runtimes.Build(t, "./functions/all"), "IDV_SANDBOX_OPEN=true")
+	o, err := target.Invoke(context.Background(), []byte(input), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report map[string]any
+	if o.Failure != nil || json.Unmarshal(o.Payload, &report) != nil || report["deliveries"] == nil {
+		t.Errorf("the schedule's Input %s: %+v %s", input, o.Failure, o.Payload)
+	}
+}
