@@ -133,8 +133,8 @@ func TestDeploySAMStructure(t *testing.T) {
 			}
 		}
 	}
-	if groups != len(deployedFunctions()) {
-		t.Errorf("%d log groups, want one per function (%d)", groups, len(deployedFunctions()))
+	if groups != len(deployedFunctions())+1 {
+		t.Errorf("%d log groups, want one per function (%d and flows)", groups, len(deployedFunctions()))
 	}
 
 	// The Description counts what the registry and the catalogs have.
@@ -324,9 +324,51 @@ json.dump(transform(tpl, {}, NoManagedPolicies()), sys.stdout)
 			stage = r.(ymap)
 		}
 	}
+	// One function, route permission and log group per route, and the
+	// flows function: its log group, its URL with the two permissions a
+	// public Function URL needs (lambda:InvokeFunctionUrl, and since
+	// October 2025 lambda:InvokeFunction via the URL), and its schedule:
+	// an EventBridge rule with the permission to invoke it.
 	n := len(deployedFunctions())
-	if count["AWS::Lambda::Function"] != n || count["AWS::Lambda::Permission"] != n || count["AWS::Logs::LogGroup"] != n {
-		t.Errorf("translated: %v, want %d functions, permissions and log groups", count, n)
+	if count["AWS::Lambda::Function"] != n+1 || count["AWS::Lambda::Permission"] != n+3 || count["AWS::Logs::LogGroup"] != n+1 ||
+		count["AWS::Lambda::Url"] != 1 {
+		t.Errorf("translated: %v, want %d functions and log groups, %d permissions, one Function URL", count, n+1, n+3)
+	}
+	var urlInvoke, urlPublic, ruleInvoke bool
+	for _, r := range resources {
+		p, _ := dig(r, "Properties").(ymap)
+		if asStr(dig(r, "Type")) != "AWS::Lambda::Permission" || asStr(dig(p, "FunctionName", "Ref")) != flowsSAMID {
+			continue
+		}
+		switch {
+		case asStr(p["Action"]) == "lambda:InvokeFunctionUrl" && asStr(p["Principal"]) == "*" && asStr(p["FunctionUrlAuthType"]) == "NONE":
+			urlPublic = true
+		case asStr(p["Action"]) == "lambda:InvokeFunction" && asStr(p["Principal"]) == "*" && p["InvokedViaFunctionUrl"] == true:
+			urlInvoke = true
+		case asStr(p["Action"]) == "lambda:InvokeFunction" && asStr(p["Principal"]) == "events.amazonaws.com":
+			ruleInvoke = true
+		}
+	}
+	if !urlPublic || !urlInvoke || !ruleInvoke {
+		t.Errorf("flows permissions: public URL %v, invoke via URL %v, invoke by the schedule %v", urlPublic, urlInvoke, ruleInvoke)
+	}
+	sweeps := 0
+	for _, r := range resources {
+		if asStr(dig(r, "Type")) != "AWS::Events::Rule" {
+			continue
+		}
+		sweeps++
+		targets := listOf(dig(r, "Properties", "Targets"))
+		if asStr(dig(r, "Properties", "ScheduleExpression")) != "rate(1 minute)" || asStr(dig(r, "Properties", "State")) != "ENABLED" ||
+			len(targets) != 1 || asStr(dig(targets[0], "Input")) != flowsSweepJSON {
+			t.Errorf("the flows schedule translated to %v", r)
+		}
+		if g, _ := getAttOf(dig(targets[0], "Arn"), "Arn"); g != flowsSAMID {
+			t.Errorf("the schedule invokes %v, want %s", dig(targets[0], "Arn"), flowsSAMID)
+		}
+	}
+	if sweeps != 1 {
+		t.Errorf("%d schedules, want the flows sweep", sweeps)
 	}
 	settings, _ := dig(stage, "Properties", "RouteSettings").(ymap)
 	if len(settings) != n {
@@ -427,7 +469,11 @@ SECRETS_MANAGER_SECRET_ARN=arn:aws:secretsmanager:eu-west-1:123456789012:secret:
 SSM_PARAMETER_PATH=idverify/*
 KMS_KEY_ARN=arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
 FACEPRINT_RATE_LIMIT=4
+IDV_WEBHOOKS='[{"caller":"shop","url":"https://hooks.example.com/idv","secret":"awssm:idverify/webhook#secret"}]'
 `
+
+// prodWebhooks is prodEnv's IDV_WEBHOOKS as the functions must receive it.
+const prodWebhooks = `[{"caller":"shop","url":"https://hooks.example.com/idv","secret":"awssm:idverify/webhook#secret"}]`
 
 func writeEnv(t *testing.T, dir, body string) string {
 	t.Helper()
@@ -452,7 +498,7 @@ func TestDeployAWSDryRun(t *testing.T) {
 	for _, want := range []string{
 		"stack:     idv-test (--stack-name)",
 		"region:    eu-west-1 (AWS_REGION)",
-		"functions (" + itoa(len(deployedFunctions())) + "):",
+		"functions (" + itoa(len(deployedFunctions())+1) + "):", // and flows
 		// every setting with its source
 		"IDV_LOG_LEVEL", "environment",
 		"FaceprintRateLimit", "FACEPRINT_RATE_LIMIT",
@@ -464,6 +510,9 @@ func TestDeployAWSDryRun(t *testing.T) {
 		"references not resolved: no AWS credentials",
 		// what the deployment leaves off
 		"IDV_WEBANK_SECRET_REF is empty",
+		// the flows function, its URL and schedule, and flows on
+		"all (FlowsFunction)", `Function URL (auth NONE); schedule rate(1 minute) with {"Action":"flows/sweep"}`,
+		"ON: IDV_REDIS_URL_REF is set", `"secret":"awssm:****"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--dry-run output lacks %q:\n%s", want, out)
@@ -475,7 +524,7 @@ func TestDeployAWSDryRun(t *testing.T) {
 		}
 	}
 	// The references themselves never appear.
-	for _, secret := range []string{"idverify/faceid", "/idverify/callers", "AQICAHh0ZXN0", "idverify/redis"} {
+	for _, secret := range []string{"idverify/faceid", "/idverify/callers", "AQICAHh0ZXN0", "idverify/redis", "idverify/webhook"} {
 		if strings.Contains(out+errOut, secret) {
 			t.Errorf("--dry-run shows the reference %q unmasked", secret)
 		}
@@ -487,14 +536,15 @@ func TestDeployAWSDryRun(t *testing.T) {
 			t.Errorf("the sam command does not pass %s", name)
 		}
 	}
-	// The build is exactly the template's functions (not functions/all).
+	// The build is exactly the template's functions, and functions/all
+	// for the flows function.
 	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, "scripts/build.sh") {
-			if strings.Contains(line, " all ") || strings.HasSuffix(line, " all") {
-				t.Errorf("the build includes functions/all, which the template does not deploy: %s", line)
+			if !strings.Contains(line, " all ") {
+				t.Errorf("the build leaves out functions/all, which the flows function runs: %s", line)
 			}
-			if got := len(strings.Fields(line)) - 5; got != len(deployedFunctions()) {
-				t.Errorf("the build names %d functions, want %d", got, len(deployedFunctions()))
+			if got := len(strings.Fields(line)) - 5; got != len(deployedFunctions())+1 {
+				t.Errorf("the build names %d functions, want %d and all", got, len(deployedFunctions()))
 			}
 		}
 	}
@@ -642,7 +692,7 @@ echo "Successfully created/updated stack"
 	if code != 1 || !strings.Contains(errOut, "zips are missing") {
 		t.Fatalf("without zips: exit %d\n%s", code, errOut)
 	}
-	for _, f := range deployedFunctions() {
+	for _, f := range append(deployedFunctions(), deployed{"flows", "all"}) {
 		if err := os.WriteFile(filepath.Join(zips, f.Function+".zip"), []byte("PK\x05\x06"+strings.Repeat("\x00", 18)), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -672,18 +722,31 @@ echo "Successfully created/updated stack"
 			t.Errorf("sam was not given %q: %v", want, args)
 		}
 	}
-	// sam's own parser (CfnParameterOverridesType): each value double-quoted
-	// with no quote or backslash inside, so it is read back exactly.
-	samValue := regexp.MustCompile(`^[A-Za-z0-9]+="[^"\\]*"$`)
+	// sam's own parser (samcli/cli/types.py CfnParameterOverridesType,
+	// restated): a key, =, and a double-quoted value that may hold \"; the
+	// quotes are dropped and \" \' and "\ " unescaped. IDV_WEBHOOKS' JSON
+	// must come out exactly.
+	samValue := regexp.MustCompile(`^([A-Za-z0-9"']+)=("(?:\\.|[^"\\]+)*")$`)
+	unquote := strings.NewReplacer(`\ `, " ", `\"`, `"`, `\'`, "'")
 	after := false
+	read := map[string]string{}
 	for _, a := range args {
 		if a == "--parameter-overrides" {
 			after = true
 			continue
 		}
-		if after && !samValue.MatchString(a) {
-			t.Errorf("parameter override %q is not Key=\"value\"", a)
+		if !after {
+			continue
 		}
+		m := samValue.FindStringSubmatch(a)
+		if m == nil {
+			t.Errorf("parameter override %q is not Key=\"value\" as sam parses it", a)
+			continue
+		}
+		read[m[1]] = unquote.Replace(m[2][1 : len(m[2])-1])
+	}
+	if read["IdvWebhooks"] != prodWebhooks {
+		t.Errorf("sam would read IdvWebhooks as %q, want %q", read["IdvWebhooks"], prodWebhooks)
 	}
 	// The masked command line is what it printed.
 	if strings.Contains(errOut, "idverify/faceid") {

@@ -369,10 +369,34 @@ func checkSCFDeployed(t *testing.T, fake *tencentcloud.Server, dir string, env m
 				t.Errorf("%s: %s references an unset variable but arrived as %q", e.name, ev.key, v)
 			}
 		}
-		var urls []tencentcloud.Trigger
+		var urls, timers []tencentcloud.Trigger
 		for _, tr := range f.Triggers {
-			if tr.Type == "http" {
+			switch tr.Type {
+			case "http":
 				urls = append(urls, tr)
+			case "timer":
+				timers = append(timers, tr)
+			}
+		}
+		// Timers as serverless.yml asks: open (the toolkit creates one
+		// CLOSE unless enable is true), the cron, and the argument SCF
+		// delivers as the event's Message.
+		var wantTimers []map[string]any
+		for _, tr := range triggers {
+			if tr["type"] == "timer" && tr["function"] == e.key {
+				p, _ := tr["parameters"].(map[string]any)
+				wantTimers = append(wantTimers, p)
+			}
+		}
+		if len(timers) != len(wantTimers) {
+			t.Errorf("%s: %d timers deployed, serverless.yml has %d", e.name, len(timers), len(wantTimers))
+		} else {
+			for i, w := range wantTimers {
+				arg, _ := scfResolve(fmt.Sprint(w["argument"]), env)
+				got := timers[i]
+				if got.Name != fmt.Sprint(w["name"]) || got.Desc != fmt.Sprint(w["cronExpression"]) || got.Argument != arg || !got.Enabled {
+					t.Errorf("%s: timer %+v, want %v (open)", e.name, got, w)
+				}
 			}
 		}
 		if len(urls) != 1 {
@@ -397,8 +421,8 @@ func checkSCFDeployed(t *testing.T, fake *tencentcloud.Server, dir string, env m
 		}
 	}
 	for _, tr := range triggers {
-		if tr["type"] != "http" {
-			t.Errorf("serverless.yml trigger %v is not a Function URL", tr)
+		if tr["type"] != "http" && tr["type"] != "timer" {
+			t.Errorf("serverless.yml trigger %v is neither a Function URL nor a timer", tr)
 		}
 	}
 	t.Logf("%d functions, %d code zips (%d bytes uploaded from %d bytes of files), calls: %v",
@@ -657,6 +681,10 @@ func TestDeploySCFRepository(t *testing.T) {
 	for _, v := range vars {
 		refs[v] = "tcssm:idverify-" + strings.ToLower(strings.ReplaceAll(v, "_", "-")) + "?version=v1"
 	}
+	// The flows' settings are a URL and JSON holding references: every
+	// variable set means flows on, with the shared store and the store key.
+	refs["IDV_PUBLIC_URL"] = "https://1250000000-abcd1234ef.ap-guangzhou.tencentscf.com"
+	refs["IDV_WEBHOOKS"] = `[{"caller":"shop","url":"https://hooks.example.com/idv","secret":"tcssm:idverify-webhook?version=v1#secret"}]`
 	env := map[string]string{}
 	var required, optional []string
 	deployed := false

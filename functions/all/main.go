@@ -22,7 +22,7 @@ import (
 
 func main() {
 	switch h := os.Getenv("_HANDLER"); h {
-	case "", "bootstrap", "all":
+	case "", "bootstrap", "all", "flows": // flows: serverless.yml's flows function serves every pull
 		app.ServeAll(
 			app.Part{Name: "faceid", Build: app.FaceID()},
 			faceadv.Part(),

@@ -45,7 +45,8 @@ var pairs = [][2]string{
 var offWhenEmpty = map[string]string{
 	"IdvWebankSecretRef": "face-adv and face-adv-result refuse to start in live mode (no WeBank credentials)",
 	"BaiduApiKeyRef":     "the faceprint-* functions refuse to start in live mode (no Baidu credentials)",
-	"RedisUrlRef":        "rate limits, idempotency, provider tokens and async faceAdv jobs are per instance (in memory)",
+	"RedisUrlRef":        "rate limits, idempotency, provider tokens and async faceAdv jobs are per instance (in memory), and flows are off: the start functions leave the caller's RedirectUrl alone (IDV_PUBLIC_URL empty) and the flows function sees no flow another function began",
+	pWebhooks:            "no webhooks: flows end by their return and result routes",
 	"StoreKeyRef":        "personal data kept in Redis is not sealed (IDV_STORE_KEY unset: a warning at start)",
 }
 
@@ -72,6 +73,13 @@ func check(p *plan, lookup func(string) (val, source string)) checkResult {
 		}
 		r.Values[pr.Name] = setting{val, src}
 		if val == "" && !pr.HasDefault || val == "" && pr.Default == "" {
+			continue
+		}
+		if strings.ContainsRune(val, '\\') {
+			// sam deploy's parameter parser unescapes \" and \' but
+			// keeps other backslashes, so the value could not be passed
+			// exactly.
+			r.Problems = append(r.Problems, fmt.Sprintf("%s holds a backslash: sam deploy --parameter-overrides cannot pass it exactly (write JSON without escapes)", pr.Var))
 			continue
 		}
 		if pr.Secret {
@@ -119,6 +127,7 @@ func check(p *plan, lookup func(string) (val, source string)) checkResult {
 			r.Problems = append(r.Problems, fmt.Sprintf("%s is set but %s is not: they only work together", varOf(set), varOf(unset)))
 		}
 	}
+	checkFlows(p, &r, production)
 	for _, pr := range p.Params {
 		if why, ok := offWhenEmpty[pr.Name]; ok && get(pr.Name) == "" {
 			if strings.Contains(why, "live mode") && !live {
@@ -198,8 +207,12 @@ func glob(pattern, s string) bool {
 	return err == nil && ok
 }
 
-// mask shows a secret parameter's value as its kind only.
+// mask shows a secret parameter's value as its kind only, and IDV_WEBHOOKS
+// with its secrets so.
 func mask(pr *param, v string) string {
+	if pr.Name == pWebhooks {
+		return maskWebhooks(v)
+	}
 	if !pr.Secret || v == "" {
 		return v
 	}

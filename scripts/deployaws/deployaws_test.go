@@ -43,7 +43,7 @@ func TestRulesNameTemplateParameters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{pEnvironment, pMode, pCallers, pTencentID, pTencentKey, pSMArn, pSSMPath, pKMSKey}
+	names := []string{pEnvironment, pMode, pCallers, pTencentID, pTencentKey, pSMArn, pSSMPath, pKMSKey, pWebhooks, pRedis, pStoreKey}
 	for _, pair := range pairs {
 		names = append(names, pair[0], pair[1])
 	}
@@ -63,6 +63,89 @@ func TestRulesNameTemplateParameters(t *testing.T) {
 	}
 	if pr := p.byVar("IDV_MODE"); pr == nil || pr.Name != pMode {
 		t.Errorf("IDV_MODE does not set %s", pMode)
+	}
+	if pr := p.byVar("IDV_WEBHOOKS"); pr == nil || pr.Name != pWebhooks || pr.Secret {
+		t.Errorf("IDV_WEBHOOKS does not set %s (a plain parameter: its secrets are references inside)", pWebhooks)
+	}
+	// functions/all is built once, for the flows function.
+	if n := p.names(); !contains(n, "all") || len(n) != len(p.Functions) {
+		t.Errorf("build names %v for %d functions", n, len(p.Functions))
+	}
+}
+
+// TestFlowsRules: webhooks need the shared store and AWS references that
+// the roles may read; the shared store (flows on) needs the store key in
+// production; a value sam cannot pass exactly is refused; IDV_WEBHOOKS
+// travels to sam quoted as its parser reads it, secrets masked in what is
+// printed.
+func TestFlowsRules(t *testing.T) {
+	p, err := loadPlan("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hooks = `[{"caller":"shop","url":"https://hooks.example.com/idv","secret":"awssm:idverify/webhook#secret"}]`
+	base := map[string]string{
+		"TENCENTCLOUD_SECRET_ID_REF":  "awssm:idverify/faceid#SecretId",
+		"TENCENTCLOUD_SECRET_KEY_REF": "awssm:idverify/faceid#SecretKey",
+		"IDV_CALLERS_REF":             "awssm:idverify/callers",
+		"SECRETS_MANAGER_SECRET_ARN":  "arn:aws:secretsmanager:eu-west-1:123456789012:secret:idverify/*",
+		"IDV_REDIS_URL_REF":           "awssm:idverify/redis",
+		"IDV_STORE_KEY_REF":           "awssm:idverify/store-key",
+		"IDV_WEBHOOKS":                hooks,
+	}
+	run := func(change map[string]string) checkResult {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range change {
+			env[k] = v
+		}
+		return check(p, func(v string) (string, string) {
+			if val, ok := env[v]; ok && val != "\x00" {
+				return val, "test"
+			}
+			return "", ""
+		})
+	}
+	res := run(nil)
+	if len(res.Problems) != 0 {
+		t.Fatalf("problems: %v", res.Problems)
+	}
+	args := samCommand(p, res, "idverify", "", false, nil)
+	var got string
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, pWebhooks+"="); ok {
+			got = samUnquote(v)
+		}
+	}
+	if got != hooks {
+		t.Errorf("sam would read IdvWebhooks as %q, want %q", got, hooks)
+	}
+	line := strings.Join(maskedArgs(p, args), " ")
+	if strings.Contains(line, "idverify/webhook") || !strings.Contains(line, `\"secret\":\"awssm:****\"`) {
+		t.Errorf("masked command: %s", line)
+	}
+	for _, c := range []struct {
+		name   string
+		change map[string]string
+		want   string
+	}{
+		{"webhooks without the store", map[string]string{"IDV_REDIS_URL_REF": "\x00"}, "IDV_WEBHOOKS is set but IDV_REDIS_URL_REF is empty"},
+		{"the store without its key", map[string]string{"IDV_STORE_KEY_REF": "\x00"}, "IDV_REDIS_URL_REF is set, so flows are on"},
+		{"plain webhook secret", map[string]string{"IDV_WEBHOOKS": strings.Replace(hooks, "awssm:idverify/webhook#secret", "whsec-plain-0123456789abcdef", 1)}, "IDV_WEBHOOKS[0].secret holds a plain value"},
+		{"Tencent webhook secret", map[string]string{"IDV_WEBHOOKS": strings.Replace(hooks, "awssm:idverify/webhook#secret", "tcssm:idverify-webhook?version=v1", 1)}, "IDV_WEBHOOKS[0].secret is a tcssm: reference"},
+		{"webhook secret without its grant", map[string]string{"IDV_WEBHOOKS": strings.Replace(hooks, "awssm:idverify/webhook#secret", "awsssm:/idverify/webhook", 1)}, "IDV_WEBHOOKS[0].secret is an awsssm: reference but SSM_PARAMETER_PATH is empty"},
+		{"webhooks not JSON", map[string]string{"IDV_WEBHOOKS": "[shop]"}, "IDV_WEBHOOKS: want a JSON array"},
+		{"a backslash", map[string]string{"IDV_WEBHOOKS": strings.Replace(hooks, "/idv", "\\/idv", 1)}, "IDV_WEBHOOKS holds a backslash"},
+	} {
+		res := run(c.change)
+		if !strings.Contains(strings.Join(res.Problems, "\n"), c.want) {
+			t.Errorf("%s: problems %v, want %q", c.name, res.Problems, c.want)
+		}
+		if strings.Contains(strings.Join(res.Problems, "\n"), "whsec-plain") {
+			t.Errorf("%s: a problem repeats the secret", c.name)
+		}
 	}
 }
 

@@ -56,6 +56,12 @@ Settings (environment or --env-file), one per stack parameter:
 Required: IDV_CALLERS_REF with IDV_ENV=production (the default); TENCENTCLOUD_SECRET_ID_REF and
 TENCENTCLOUD_SECRET_KEY_REF with IDV_MODE=live (the default). An awssm:/awsssm:/awskms: reference
 needs SECRETS_MANAGER_SECRET_ARN / SSM_PARAMETER_PATH / KMS_KEY_ARN.
+
+Flows: the flows function (functions/all) has its own Function URL (stack output FlowsUrl) and is
+invoked every minute with {"Action":"flows/sweep"}. With IDV_REDIS_URL_REF set, flows are on: the
+flow-start functions send browsers to that URL, and IDV_STORE_KEY_REF is required in production.
+IDV_WEBHOOKS (a JSON array of {caller, url, secret}, each secret an AWS reference) needs
+IDV_REDIS_URL_REF.
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)) }
@@ -306,10 +312,20 @@ func samCommand(p *plan, res checkResult, stack, region string, noConfirm bool, 
 	return append(args, extra...)
 }
 
-// samQuote wraps a value in double quotes for sam's parameter parser (which
-// strips them); an empty value becomes "". Values never hold quotes or
-// backslashes (references and the template's settings do not).
-func samQuote(v string) string { return `"` + v + `"` }
+// samQuote wraps a value in double quotes for sam's parameter parser
+// (samcli/cli/types.py CfnParameterOverridesType: a double-quoted value may
+// hold \" and loses its quotes and those escapes); an empty value becomes
+// "". IDV_WEBHOOKS' JSON holds quotes; no value holds a backslash (the
+// preflight refuses one: the parser would keep it, doubled or not).
+func samQuote(v string) string { return `"` + strings.ReplaceAll(v, `"`, `\"`) + `"` }
+
+// samUnquote is what sam's parser makes of a samQuote'd value.
+func samUnquote(q string) string {
+	if len(q) >= 2 && q[0] == '"' && q[len(q)-1] == '"' {
+		q = q[1 : len(q)-1]
+	}
+	return strings.NewReplacer(`\ `, " ", `\"`, `"`, `\'`, "'").Replace(q)
+}
 
 // maskedArgs is the command line with secret references masked.
 func maskedArgs(p *plan, args []string) []string {
@@ -319,8 +335,8 @@ func maskedArgs(p *plan, args []string) []string {
 		if !ok {
 			continue
 		}
-		if pr := p.param(name); pr != nil && pr.Secret {
-			out[i] = name + "=" + samQuote(mask(pr, strings.Trim(val, `"`)))
+		if pr := p.param(name); pr != nil && (pr.Secret || pr.Name == pWebhooks) {
+			out[i] = name + "=" + samQuote(mask(pr, samUnquote(val)))
 		}
 	}
 	return out
@@ -350,6 +366,10 @@ func checkRefs(root string, p *plan, res checkResult, region string, stdout, std
 		if pr.FnVar != "" && secrets.IsRef(v) {
 			lines = append(lines, pr.FnVar+"="+v)
 		}
+	}
+	// The names the flows function resolves the webhook secrets by.
+	for i, ref := range webhookSecrets(res.Values[pWebhooks].Value) {
+		lines = append(lines, fmt.Sprintf("IDV_WEBHOOKS_%d_SECRET=%s", i, ref))
 	}
 	if len(lines) == 0 {
 		fmt.Fprintln(stderr, "note: no references to resolve")
@@ -404,7 +424,11 @@ func printPlan(w io.Writer, p *plan, res checkResult, in planInfo) {
 	fmt.Fprintf(w, "functions (%d):\n", len(p.Functions))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range p.Functions {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Name, f.Route, f.CodeUri)
+		name := f.Name
+		if f.URL != "" || len(f.Schedules) > 0 {
+			name += " (" + f.ID + ")" // functions/all, deployed as the flows function
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, f.describe(), f.CodeUri)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -428,6 +452,10 @@ func printPlan(w io.Writer, p *plan, res checkResult, in planInfo) {
 		for _, n := range notes {
 			fmt.Fprintln(w, "  -", n)
 		}
+	}
+	if s := flowsSummary(p, res); s != "" {
+		fmt.Fprintln(w)
+		fmt.Fprint(w, s)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "would run:")

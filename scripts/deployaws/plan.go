@@ -28,6 +28,11 @@ type function struct {
 	CodeUri string // dist/lambda/arm64/<name>.zip
 	Name    string // the folder under functions/ (the zip's base name)
 	Route   string // "POST /v1/faceid/IdCardVerification"
+	// URL is the auth type of the function's own Function URL ("" when
+	// it has none); Schedules are its schedules ("rate(1 minute) with
+	// {...}"). The flows function has both and no route.
+	URL       string
+	Schedules []string
 }
 
 // param is one template parameter and the variable that sets it.
@@ -75,14 +80,20 @@ func loadPlan(file string) (*plan, error) {
 	addEnv := func(n *yaml.Node) error {
 		var env struct {
 			Environment struct {
-				Variables map[string]map[string]string `yaml:"Variables"`
+				Variables map[string]yaml.Node `yaml:"Variables"`
 			} `yaml:"Environment"`
 		}
 		if err := n.Decode(&env); err != nil {
 			return err
 		}
-		for v, ref := range env.Environment.Variables {
-			pn := ref["Ref"]
+		for v, val := range env.Environment.Variables {
+			// {Ref: Param} feeds a variable; anything else (a value, an
+			// Fn::If over another resource's attribute) is not a setting.
+			var ref map[string]any
+			if val.Kind != yaml.MappingNode || val.Decode(&ref) != nil {
+				continue
+			}
+			pn, _ := ref["Ref"].(string)
 			if pn == "" {
 				continue
 			}
@@ -112,12 +123,17 @@ func loadPlan(file string) (*plan, error) {
 			continue
 		}
 		var props struct {
-			CodeUri string `yaml:"CodeUri"`
-			Events  map[string]struct {
+			CodeUri           string `yaml:"CodeUri"`
+			FunctionUrlConfig struct {
+				AuthType string `yaml:"AuthType"`
+			} `yaml:"FunctionUrlConfig"`
+			Events map[string]struct {
 				Type       string `yaml:"Type"`
 				Properties struct {
-					Method string `yaml:"Method"`
-					Path   string `yaml:"Path"`
+					Method   string `yaml:"Method"`
+					Path     string `yaml:"Path"`
+					Schedule string `yaml:"Schedule"`
+					Input    string `yaml:"Input"`
 				} `yaml:"Properties"`
 			} `yaml:"Events"`
 		}
@@ -127,12 +143,16 @@ func loadPlan(file string) (*plan, error) {
 		if err := addEnv(&r.Properties); err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", file, id, err)
 		}
-		f := function{ID: id, CodeUri: props.CodeUri, Name: strings.TrimSuffix(path.Base(props.CodeUri), ".zip")}
+		f := function{ID: id, CodeUri: props.CodeUri, Name: strings.TrimSuffix(path.Base(props.CodeUri), ".zip"), URL: props.FunctionUrlConfig.AuthType}
 		for _, ev := range props.Events {
-			if ev.Type == "HttpApi" {
+			switch ev.Type {
+			case "HttpApi":
 				f.Route = strings.ToUpper(ev.Properties.Method) + " " + ev.Properties.Path
+			case "Schedule":
+				f.Schedules = append(f.Schedules, ev.Properties.Schedule+" with "+ev.Properties.Input)
 			}
 		}
+		sort.Strings(f.Schedules)
 		if f.CodeUri == "" || !strings.HasSuffix(f.CodeUri, ".zip") {
 			return nil, fmt.Errorf("%s: %s: CodeUri %q is not a built zip", file, id, f.CodeUri)
 		}
@@ -219,13 +239,33 @@ func (p *plan) byVar(v string) *param {
 	return nil
 }
 
-// names are the functions' folder names, for scripts/build.sh.
+// names are the functions' folder names, for scripts/build.sh: each once
+// (two functions may deploy the same build), sorted.
 func (p *plan) names() []string {
-	out := make([]string, len(p.Functions))
-	for i, f := range p.Functions {
-		out[i] = f.Name
+	var out []string
+	for _, f := range p.Functions {
+		if !contains(out, f.Name) {
+			out = append(out, f.Name)
+		}
 	}
+	sort.Strings(out)
 	return out
+}
+
+// describe is how the dry run shows a function's way in: its route, or its
+// own URL and schedules.
+func (f function) describe() string {
+	var parts []string
+	if f.Route != "" {
+		parts = append(parts, f.Route)
+	}
+	if f.URL != "" {
+		parts = append(parts, "Function URL (auth "+f.URL+")")
+	}
+	for _, s := range f.Schedules {
+		parts = append(parts, "schedule "+s)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // zipPath is where a function's zip is, relative to the template.

@@ -28,8 +28,10 @@ var offWhenEmpty = map[string]string{
 	"TENCENTCLOUD_SECRET_ID_REF": "FaceID is called with the execution role's own credentials (allow it the faceid actions)",
 	"IDV_WEBANK_SECRET_REF":      "face-adv and face-adv-result refuse to start (live mode without WeBank credentials)",
 	"BAIDU_API_KEY_REF":          "the faceprint-* functions refuse to start (live mode without Baidu credentials)",
-	"IDV_REDIS_URL_REF":          "idempotency, rate limits and flow-token owners are per instance (in memory)",
+	"IDV_REDIS_URL_REF":          "idempotency, rate limits, flow-token owners and flows are per instance (in memory): the flows function cannot see the flows other functions start",
 	"IDV_STORE_KEY_REF":          "stored answers are not sealed (IDV_STORE_KEY unset)",
+	varPublicURL:                 "the flow-start functions leave the caller's RedirectUrl alone (no return route): after this deploy set it to the flows function's Function URL and deploy again",
+	varWebhooks:                  "no webhooks: flows end by their return and result routes",
 }
 
 // checkResult is the outcome of checking the variables a plan uses.
@@ -89,6 +91,7 @@ func check(p *plan, lookup func(string) (string, bool), fill bool) checkResult {
 			r.Problems = append(r.Problems, fmt.Sprintf("%s is set but %s is empty: set both or neither", set, unset))
 		}
 	}
+	checkFlows(p, &r)
 	vars := make([]string, 0, len(offWhenEmpty))
 	for v := range offWhenEmpty {
 		vars = append(vars, v)

@@ -32,6 +32,12 @@ dist/scf/serverless/bootstrap, and runs "scf deploy" (npm i -g
 serverless-cloud-framework; it asks you to log in, or reads TENCENT_SECRET_ID
 and TENCENT_SECRET_KEY). --check-secrets also resolves every reference with
 go run ./scripts/idvsecrets check (needs credentials that may read them).
+
+Flows: the flows function (idverify-flows) has its own Function URL and a
+timer that invokes it every minute with {"Action":"flows/sweep"}. Its URL
+exists only after the first deploy: then set IDV_PUBLIC_URL to it and deploy
+again. IDV_PUBLIC_URL or IDV_WEBHOOKS set (flows on) requires
+IDV_REDIS_URL_REF and IDV_STORE_KEY_REF.
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -166,6 +172,9 @@ func checkRefs(log io.Writer, p *plan, res checkResult, env []string) error {
 			fmt.Fprintf(f, "%s=%s\n", e.Key, res.Values[m[1]])
 		}
 	}
+	for _, line := range webhookRefs(res) {
+		fmt.Fprintln(f, line)
+	}
 	f.Close()
 	cmd := exec.Command("go", "run", "./scripts/idvsecrets", "check", "--production", "--env-file", f.Name())
 	cmd.Dir = filepath.Dir(p.file)
@@ -182,11 +191,14 @@ func printPlan(w io.Writer, p *plan, res checkResult) {
 	fmt.Fprintf(w, "Would deploy %d functions to %s (%s), each running %s/bootstrap built from functions/ all (handler = function):\n",
 		len(p.Functions), p.Region, p.Runtime, p.Dist)
 	for _, f := range p.Functions {
-		trig := p.Triggers[f.Key]
-		if trig == "" {
-			trig = "none"
+		var trig []string
+		for _, t := range p.Triggers[f.Key] {
+			trig = append(trig, t.String())
 		}
-		fmt.Fprintf(w, "  %-34s %-44s handler %-34s %4d MB %3d s  trigger %s\n", f.Key, f.Name, f.Handler, f.Memory, f.Timeout, trig)
+		if len(trig) == 0 {
+			trig = []string{"none"}
+		}
+		fmt.Fprintf(w, "  %-34s %-44s handler %-34s %4d MB %3d s  trigger %s\n", f.Key, f.Name, f.Handler, f.Memory, f.Timeout, strings.Join(trig, ", "))
 	}
 	fmt.Fprintln(w, "Settings (references are names, not secrets; ciphertexts shortened):")
 	for _, v := range p.varNames() {
@@ -203,6 +215,9 @@ func printPlan(w io.Writer, p *plan, res checkResult) {
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintln(w, "note:", n)
+	}
+	if _, ok := p.Vars[varPublicURL]; ok {
+		fmt.Fprintln(w, flowsSummary(res))
 	}
 	fmt.Fprintf(w, "Then: %s (checks, then scripts/build.sh --platform scf all into %s), and scf deploy uploads %s only.\n",
 		p.Hook, p.Dist, p.Dist)

@@ -40,11 +40,22 @@ func TestPlanOfTheRepositoryFile(t *testing.T) {
 		if f.Handler != f.Key {
 			t.Errorf("%s: handler %q, want the function key (functions/all serves the function its handler names)", f.Key, f.Handler)
 		}
+		if f.Key == "flows" {
+			// functions/all serves it like "all" (its generated switch).
+			b, _ := os.ReadFile("../../functions/all/main.go")
+			if !strings.Contains(string(b), `"all", "flows":`) {
+				t.Errorf("functions/all/main.go does not serve the handler flows")
+			}
+			if tr := p.Triggers[f.Key]; len(tr) != 2 || tr[0].Type != "http" || tr[1].String() != `timer "0 */1 * * * * *" with {"Action":"flows/sweep"}` {
+				t.Errorf("flows: triggers %v, want its Function URL and the sweep every minute", tr)
+			}
+			continue
+		}
 		if _, err := os.Stat(filepath.Join("../../functions", f.Key, "main.go")); err != nil {
 			t.Errorf("%s: no functions/%s: the handler names no function of functions/all", f.Key, f.Key)
 		}
-		if p.Triggers[f.Key] != "http" {
-			t.Errorf("%s: trigger %q, want http (Function URL)", f.Key, p.Triggers[f.Key])
+		if tr := p.Triggers[f.Key]; len(tr) != 1 || tr[0].Type != "http" {
+			t.Errorf("%s: triggers %v, want http (Function URL)", f.Key, tr)
 		}
 	}
 	if got := p.Vars["IDV_CALLERS_REF"]; len(got) != len(p.Functions) {
@@ -143,8 +154,10 @@ func TestRunDryRunAndHookRefusal(t *testing.T) {
 	}
 	// One SCF function per FaceID action of the registry and per catalog
 	// function (functions/all is the code, not a function of its own).
-	n := len(faceid.All()) + len(faceadv.Functions) + len(faceprint.Functions)
-	for _, want := range []string{fmt.Sprintf("Would deploy %d functions", n), "id-card-verification", "liveness", "image-recognition", "handler face-adv", "trigger http",
+	n := len(faceid.All()) + len(faceadv.Functions) + len(faceprint.Functions) + 1 // and flows
+	for _, want := range []string{fmt.Sprintf("Would deploy %d functions", n),
+		`trigger http, timer "0 */1 * * * * *" with {"Action":"flows/sweep"}`,
+		"IDV_PUBLIC_URL is empty: after this first deploy, set it to the flows function's Function URL", "id-card-verification", "liveness", "image-recognition", "handler face-adv", "trigger http",
 		"IDV_CALLERS_REF", "tcssm:idverify-callers?version=v1", "dist/scf/serverless"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--dry-run output lacks %q:\n%s", want, out.String())
@@ -215,5 +228,62 @@ func TestDotenvInlineCommentRefused(t *testing.T) {
 		if _, err := dotenvLookup(filepath.Join(dir, ".env")); err == nil || !strings.Contains(err.Error(), "IDV_CALLERS_REF") || !strings.Contains(err.Error(), "comment") {
 			t.Errorf("%q: %v", line, err)
 		}
+	}
+}
+
+// TestFlowsRules: flows on (IDV_PUBLIC_URL or IDV_WEBHOOKS set) need the
+// shared store and the store key; IDV_PUBLIC_URL is an https URL;
+// IDV_WEBHOOKS is checked as the function checks it, its secrets Tencent
+// references, never repeated.
+func TestFlowsRules(t *testing.T) {
+	p, err := loadPlan(repoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		callers = "tcssm:idverify-callers?version=v1"
+		redis   = "tcssm:idverify-redis?version=v1"
+		key     = "tcssm:idverify-store-key?version=v1"
+		url     = "https://1250000000-abcd1234ef.ap-guangzhou.tencentscf.com"
+		hooks   = `[{"caller":"shop","url":"https://hooks.example.com/idv","secret":"tcssm:idverify-webhook?version=v1#secret"}]`
+		plain   = "whsec-plain-value-0123456789abcdef"
+	)
+	joined := func(r checkResult) string { return strings.Join(r.Problems, "\n") }
+	ok := check(p, envOf("IDV_CALLERS_REF", callers, "IDV_REDIS_URL_REF", redis, "IDV_STORE_KEY_REF", key, "IDV_PUBLIC_URL", url, "IDV_WEBHOOKS", hooks), true)
+	if len(ok.Problems) != 0 {
+		t.Fatalf("flows with the store: %v", ok.Problems)
+	}
+	if lines := webhookRefs(ok); len(lines) != 1 || lines[0] != "IDV_WEBHOOKS_0_SECRET=tcssm:idverify-webhook?version=v1#secret" {
+		t.Errorf("webhookRefs = %v", lines)
+	}
+	for _, c := range []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"public URL without the store", []string{"IDV_PUBLIC_URL", url}, []string{"IDV_PUBLIC_URL is set, so flows are on, and IDV_REDIS_URL_REF is empty", "IDV_STORE_KEY_REF is empty"}},
+		{"webhooks without the store key", []string{"IDV_WEBHOOKS", hooks, "IDV_REDIS_URL_REF", redis}, []string{"IDV_WEBHOOKS is set, so flows are on, and IDV_STORE_KEY_REF is empty"}},
+		{"public URL over http", []string{"IDV_PUBLIC_URL", "http://example.com", "IDV_REDIS_URL_REF", redis, "IDV_STORE_KEY_REF", key}, []string{"IDV_PUBLIC_URL must be the https URL"}},
+		{"public URL with a query", []string{"IDV_PUBLIC_URL", url + "?a=b", "IDV_REDIS_URL_REF", redis, "IDV_STORE_KEY_REF", key}, []string{"IDV_PUBLIC_URL must be the https URL"}},
+		{"webhooks not JSON", []string{"IDV_WEBHOOKS", "shop=https://x", "IDV_REDIS_URL_REF", redis, "IDV_STORE_KEY_REF", key}, []string{"IDV_WEBHOOKS: want a JSON array"}},
+		{"webhook over http", []string{"IDV_WEBHOOKS", strings.Replace(hooks, "https:", "http:", 1), "IDV_REDIS_URL_REF", redis, "IDV_STORE_KEY_REF", key}, []string{"IDV_WEBHOOKS[0].url: http is refused in production"}},
+		{"plain webhook secret", []string{"IDV_WEBHOOKS", strings.Replace(hooks, "tcssm:idverify-webhook?version=v1#secret", plain, 1), "IDV_REDIS_URL_REF", redis, "IDV_STORE_KEY_REF", key}, []string{"IDV_WEBHOOKS[0].secret: not a secret reference"}},
+		{"AWS webhook secret", []string{"IDV_WEBHOOKS", strings.Replace(hooks, "tcssm:idverify-webhook?version=v1#secret", "awssm:idverify/webhook", 1), "IDV_REDIS_URL_REF", redis, "IDV_STORE_KEY_REF", key}, []string{"IDV_WEBHOOKS[0].secret: a awssm reference cannot be resolved on Tencent SCF"}},
+	} {
+		r := check(p, envOf(append([]string{"IDV_CALLERS_REF", callers}, c.env...)...), true)
+		for _, w := range c.want {
+			if !strings.Contains(joined(r), w) {
+				t.Errorf("%s: problems %v, want %q", c.name, r.Problems, w)
+			}
+		}
+		if strings.Contains(joined(r), plain) {
+			t.Errorf("%s: a problem repeats the webhook secret", c.name)
+		}
+	}
+	// Flows off: neither set, the store may stay empty (a note says what
+	// that leaves off).
+	r := check(p, envOf("IDV_CALLERS_REF", callers), true)
+	if len(r.Problems) != 0 || !strings.Contains(strings.Join(r.Notes, "\n"), "the flows function cannot see the flows other functions start") {
+		t.Errorf("flows off: problems %v notes %v", r.Problems, r.Notes)
 	}
 }

@@ -18,7 +18,7 @@ type plan struct {
 	Dist      string // the directory the CLI uploads (inputs.src.dist)
 	Hook      string
 	Functions []function
-	Triggers  map[string]string // function key -> trigger type
+	Triggers  map[string][]trigger // function key -> its triggers, in file order
 	// Vars are the ${env:X} names, each with the functions whose settings
 	// use it (sorted).
 	Vars map[string][]string
@@ -72,8 +72,33 @@ type ymlFunc struct {
 }
 
 type ymlTrig struct {
-	Type     string `yaml:"type"`
-	Function string `yaml:"function"`
+	Type       string `yaml:"type"`
+	Function   string `yaml:"function"`
+	Parameters struct {
+		Cron     string `yaml:"cronExpression"`
+		Enable   bool   `yaml:"enable"`
+		Argument string `yaml:"argument"`
+	} `yaml:"parameters"`
+}
+
+// trigger is one trigger as the dry run shows it.
+type trigger struct {
+	Type string
+	// Timers only: when, whether the toolkit creates it open, and the
+	// argument the function is invoked with (the event's Message).
+	Cron, Argument string
+	Enable         bool
+}
+
+func (t trigger) String() string {
+	if t.Type != "timer" {
+		return t.Type
+	}
+	s := fmt.Sprintf("timer %q", t.Cron)
+	if !t.Enable {
+		s += " (CLOSED: enable is not true)"
+	}
+	return s + " with " + t.Argument
 }
 
 // loadPlan reads serverless.yml the way the multi-scf component merges it:
@@ -93,7 +118,7 @@ func loadPlan(path string) (*plan, error) {
 		return nil, fmt.Errorf("%s: component is %q, this tool deploys multi-scf", path, doc.Component)
 	}
 	p := &plan{file: path, Region: in.Region, Runtime: in.Runtime, Dist: in.Src.Dist, Hook: in.Src.Hook,
-		Triggers: map[string]string{}, Vars: map[string][]string{}}
+		Triggers: map[string][]trigger{}, Vars: map[string][]string{}}
 	if in.Functions.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: inputs.functions is not a mapping", path)
 	}
@@ -128,7 +153,8 @@ func loadPlan(path string) (*plan, error) {
 		p.Functions = append(p.Functions, fn)
 	}
 	for _, t := range in.Triggers {
-		p.Triggers[t.Function] = t.Type
+		p.Triggers[t.Function] = append(p.Triggers[t.Function], trigger{Type: t.Type,
+			Cron: t.Parameters.Cron, Enable: t.Parameters.Enable, Argument: t.Parameters.Argument})
 	}
 	for v, fns := range p.Vars {
 		sort.Strings(fns)

@@ -70,8 +70,13 @@ type deployAction struct {
 	name     string // IdCardVerification; for catalog functions the CamelCase of fn
 	fn       string // id-card-verification
 	qps      int
-	mediaMax int  // largest base64 media field in bytes, 0 when none
-	dep      bool // Tencent no longer onboards new users to the action
+	mediaMax int    // largest base64 media field in bytes, 0 when none
+	dep      bool   // Tencent no longer onboards new users to the action
+	action   string // the pipeline's action name (flows.Starts), "" for the flows function
+
+	// The flows function only (flowsdeploy.go): it runs functions/<folder>.
+	flows  bool
+	folder string
 
 	// Catalog (non-FaceID) functions only.
 	route    string           // the HTTP path; FaceID actions use /v1/faceid/<name>
@@ -129,12 +134,15 @@ func camel(kebabName string) string {
 func catalogActions() []deployAction {
 	var out []deployAction
 	for _, f := range catalogFunctions() {
-		out = append(out, deployAction{name: camel(f.Name), fn: f.Name, route: f.Path, desc: f.Description, env: f.Env, timeoutS: f.TimeoutSeconds, async: f.Async})
+		out = append(out, deployAction{name: camel(f.Name), fn: f.Name, action: f.Action, route: f.Path, desc: f.Description, env: f.Env, timeoutS: f.TimeoutSeconds, async: f.Async})
 	}
 	return out
 }
 
 func (a deployAction) memory() int {
+	if a.flows {
+		return flowsMemory
+	}
 	if a.mediaMax > 0 {
 		return memoryMedia
 	}
@@ -152,6 +160,9 @@ func (a deployAction) timeout() int {
 }
 
 func (a deployAction) description() string {
+	if a.flows {
+		return a.desc
+	}
 	if a.route != "" {
 		return fmt.Sprintf("%s (POST %s)", a.desc, a.route)
 	}
@@ -168,7 +179,7 @@ func (a deployAction) description() string {
 func deployActions(s *spec) []deployAction {
 	out := make([]deployAction, 0, len(s.Actions))
 	for _, a := range s.Actions {
-		d := deployAction{name: a.Action, fn: kebab(a.Action), qps: a.Gateway.QPS, dep: a.Deprecated}
+		d := deployAction{name: a.Action, fn: kebab(a.Action), action: a.Action, qps: a.Gateway.QPS, dep: a.Deprecated}
 		for _, l := range a.Gateway.SizeLimits {
 			if n, ok := mediaLimit(l); ok && n > d.mediaMax {
 				d.mediaMax = n
@@ -195,6 +206,7 @@ func genDeploy(s *spec, src map[string]string) {
 		}
 	}
 	all := append(actions, catalogActions()...)
+	all = append(all, flowsAction(all))
 	src["template.yaml"] = genSAM(all)
 	src["serverless.yml"] = genServerless(all)
 	src["serverless.asw.json"] = genASW()

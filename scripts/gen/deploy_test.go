@@ -166,3 +166,45 @@ func TestKycFlowNeedsItsActions(t *testing.T) {
 	s := &spec{Actions: []specAction{{Action: "IdCardVerification"}, {Action: "PhoneVerification"}}}
 	genDeploy(s, map[string]string{})
 }
+
+// TestFlowsFunction: the flows function deploys functions/all, which serves
+// the handler serverless.yml gives it; it carries every catalog function's
+// own settings (it serves their pull actions); exactly the five flow
+// starters get the flows' settings.
+func TestFlowsFunction(t *testing.T) {
+	s, err := loadSpec(filepath.Join("..", "..", specPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(deployActions(s), catalogActions()...)
+	f := flowsAction(all)
+	if f.codeFolder() != "all" || f.fn != flowsKey || !f.flows || !f.flowsLinked() || f.startsFlow() {
+		t.Errorf("flows function %+v", f)
+	}
+	if main := genFunctions(s)[filepath.Join("functions", "all", "main.go")]; !strings.Contains(main, `"all", "`+flowsKey+`":`) {
+		t.Errorf("functions/all does not serve the handler %q like all", flowsKey)
+	}
+	have := map[string]bool{}
+	for _, e := range f.ownEnv() {
+		have[e.Name] = true
+	}
+	starters := 0
+	for _, a := range all {
+		for _, e := range a.ownEnv() {
+			if !have[e.Name] {
+				t.Errorf("the flows function lacks %s (of %s)", e.Name, a.fn)
+			}
+		}
+		if a.startsFlow() {
+			starters++
+			if len(scfFlowsEnv(a)) != 2 || len(samFlowsEnv(a)) != 2 {
+				t.Errorf("%s starts flows but lacks their settings", a.fn)
+			}
+		} else if len(scfFlowsEnv(a))+len(samFlowsEnv(a)) != 0 {
+			t.Errorf("%s starts no flow but has flows settings", a.fn)
+		}
+	}
+	if starters != 5 {
+		t.Errorf("%d flow starters, want 5", starters)
+	}
+}

@@ -197,3 +197,15 @@ func post(ctx context.Context, client *http.Client, u string, secret []byte, eve
 	}
 	return resp.StatusCode, nil
 }
+
+// ParseWebhooks reads an IDV_WEBHOOKS value by the rules a function applies
+// at start, for the deploy tools' preflight (scripts/deploytencent,
+// scripts/deployaws): the endpoints, their secrets as written. The error
+// names the member at fault and never repeats a secret.
+func ParseWebhooks(raw string, production bool) ([]Endpoint, error) {
+	eps, err := parseEndpoints(raw, production)
+	if err != nil {
+		return nil, errors.New(EnvWebhooks + err.Error())
+	}
+	return eps, nil
+}

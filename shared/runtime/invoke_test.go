@@ -44,11 +44,17 @@ func TestInvokeEventFiles(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &m); err != nil {
 			t.Errorf("%s: output is not JSON: %s", f, out.String())
 		}
-		if strings.Contains(f, "direct") {
+		switch {
+		case strings.Contains(f, "direct"):
 			if m["IdCard"] != "110101199003074477" {
 				t.Errorf("%s: %s", f, out.String())
 			}
-		} else if m["body"] != "POST /v1/faceid/IdCardVerification" || m["statusCode"] != 200.0 {
+		case strings.Contains(f, "timer"):
+			// A timer invokes with its argument.
+			if m["Action"] != "flows/sweep" || len(m) != 1 {
+				t.Errorf("%s: %s", f, out.String())
+			}
+		case m["body"] != "POST /v1/faceid/IdCardVerification" || m["statusCode"] != 200.0:
 			t.Errorf("%s: %s", f, out.String())
 		}
 	}

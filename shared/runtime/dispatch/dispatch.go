@@ -1,8 +1,9 @@
 // Package dispatch runs one platform payload through a gateway.Handler: an
 // HTTP-shaped event goes to ServeRequest and comes back in the same
 // platform's response shape; anything else is a direct invocation and goes to
-// Invoke. Every runtime protocol (Lambda, SCF Custom Runtime, SCF Go1 RPC,
-// local invoke) calls Handle, so they all decode events identically.
+// Invoke (an SCF timer event's argument, unwrapped, is one). Every runtime
+// protocol (Lambda, SCF Custom Runtime, SCF Go1 RPC, local invoke) calls
+// Handle, so they all decode events identically.
 package dispatch
 
 import (
@@ -21,6 +22,16 @@ import (
 func Handle(ctx context.Context, h gateway.Handler, payload []byte) ([]byte, error) {
 	req, kind, ok, err := event.FromEvent(payload)
 	if !ok {
+		// An SCF timer stands for the direct invocation in its argument
+		// (a schedule such as {"Action":"flows/sweep"}).
+		direct, timer, err := event.TimerPayload(payload)
+		if timer {
+			if err != nil {
+				logger(ctx).Warn("timer event refused", "error_class", errs.KindOf(err).String())
+				return nil, errs.As(err)
+			}
+			payload = direct
+		}
 		return Invoke(ctx, h, payload)
 	}
 	var resp *gateway.Response

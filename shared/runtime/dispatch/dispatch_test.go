@@ -128,3 +128,19 @@ func TestErrorResponse(t *testing.T) {
 		t.Errorf("%d %v %s", r.Status, r.Header, r.Body)
 	}
 }
+
+// TestHandleTimer: an SCF timer event invokes with its argument; a timer
+// whose argument is not a JSON object is refused before the handler runs.
+func TestHandleTimer(t *testing.T) {
+	var got []byte
+	h := &fakeHandler{invoke: func(p []byte) ([]byte, error) { got = p; return []byte(`{"ok":true}`), nil }}
+	out, err := Handle(context.Background(), h, []byte(`{"Type":"Timer","TriggerName":"flows-sweep","Time":"2026-12-02T05:26:00Z","Message":"{\"Action\":\"flows/sweep\"}"}`))
+	if err != nil || string(out) != `{"ok":true}` || string(got) != `{"Action":"flows/sweep"}` {
+		t.Errorf("timer: invoked with %q, answered %s %v", got, out, err)
+	}
+	got = nil
+	_, err = Handle(context.Background(), h, []byte(`{"Type":"Timer","TriggerName":"flows-sweep","Time":"2026-12-02T05:26:00Z","Message":""}`))
+	if f := FailureOf(err); got != nil || f.Type != "InvalidInput" || !strings.Contains(f.Message, `timer trigger "flows-sweep" has no argument`) {
+		t.Errorf("timer without an argument: invoked with %q, failure %+v", got, f)
+	}
+}

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -17,7 +18,20 @@ func FuzzFromEvent(f *testing.F) {
 	}
 	f.Add([]byte(`{"httpMethod":"GET","path":"/","queryString":{"a":[true]}}`))
 	f.Add([]byte(`{"version":"2.0","requestContext":{"http":{}},"isBase64Encoded":true,"body":"=="}`))
+	f.Add([]byte(`{"Type":"timer","TriggerName":"t","Time":"","Message":"[]"}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
+		// A timer is a direct payload whose argument is a JSON object, or
+		// an error and no argument.
+		if direct, timer, err := TimerPayload(payload); timer {
+			if Detect(payload) != Direct {
+				t.Fatalf("timer event detected as %s", Detect(payload))
+			}
+			if (err == nil) != (direct != nil) || direct != nil && (direct[0] != '{' || !json.Valid(direct)) {
+				t.Fatalf("timer argument %q, %v", direct, err)
+			}
+		} else if direct != nil || err != nil {
+			t.Fatalf("not a timer, yet %q, %v", direct, err)
+		}
 		req, kind, ok, err := FromEvent(payload)
 		if kind != Detect(payload) {
 			t.Fatalf("FromEvent kind %s, Detect %s", kind, Detect(payload))

@@ -30,6 +30,9 @@ func readEvent(t testing.TB, name string) []byte {
 var goldenRequests = map[string]struct {
 	kind Kind
 	req  *gateway.Request // nil: a direct invocation
+	// invoke is the payload a direct sample invokes with when it is not the
+	// file itself (an SCF timer's argument).
+	invoke string
 }{
 	"lambda-rest-v1.json": {APIGatewayV1, &gateway.Request{
 		Method: "POST", Path: "/v1/faceid/IdCardVerification", RawQuery: "lang=zh-CN",
@@ -45,7 +48,7 @@ var goldenRequests = map[string]struct {
 			"X-Forwarded-Proto": {"https"},
 		},
 		Body: []byte(sampleBody), SourceIP: "203.0.113.24", RequestID: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-	}},
+	}, ""},
 	"lambda-http-v2.json": {APIGatewayV2, &gateway.Request{
 		Method: "POST", Path: "/v1/faceid/IdCardVerification", RawQuery: "lang=zh-CN",
 		Header: http.Header{
@@ -62,7 +65,7 @@ var goldenRequests = map[string]struct {
 			"X-Forwarded-Proto": {"https"},
 		},
 		Body: []byte(sampleBody), SourceIP: "203.0.113.25", RequestID: "JKJaXmPLvHcESHA=",
-	}},
+	}, ""},
 	"lambda-alb.json": {ALB, &gateway.Request{
 		Method: "POST", Path: "/v1/faceid/IdCardVerification", RawQuery: "lang=zh-CN",
 		Header: http.Header{
@@ -77,7 +80,7 @@ var goldenRequests = map[string]struct {
 			"X-Forwarded-Proto": {"https"},
 		},
 		Body: []byte(sampleBody), SourceIP: "203.0.113.26", RequestID: "",
-	}},
+	}, ""},
 	"lambda-function-url.json": {LambdaFunctionURL, &gateway.Request{
 		Method: "POST", Path: "/v1/faceid/IdCardVerification", RawQuery: "lang=zh-CN",
 		Header: http.Header{
@@ -94,7 +97,7 @@ var goldenRequests = map[string]struct {
 			"X-Forwarded-Proto":       {"https"},
 		},
 		Body: []byte(sampleBody), SourceIP: "203.0.113.27", RequestID: "8f3c1a2b-4d5e-4f60-9a7b-0c1d2e3f4a5b",
-	}},
+	}, ""},
 	"scf-function-url.json": {SCFFunctionURL, &gateway.Request{
 		Method: "POST", Path: "/v1/faceid/IdCardVerification", RawQuery: "lang=zh-CN",
 		Header: http.Header{
@@ -108,7 +111,7 @@ var goldenRequests = map[string]struct {
 			"X-Scf-Remote-Addr": {"111.206.96.145"},
 		},
 		Body: []byte(sampleBody), SourceIP: "111.206.96.145", RequestID: "",
-	}},
+	}, ""},
 	"scf-apigw-legacy.json": {SCFAPIGateway, &gateway.Request{
 		Method: "POST", Path: "/v1/faceid/IdCardVerification", RawQuery: "lang=zh-CN&tag=a&tag=b&verbose",
 		Header: http.Header{
@@ -122,9 +125,10 @@ var goldenRequests = map[string]struct {
 			"X-Qualifier":          {"$LATEST"},
 		},
 		Body: []byte(sampleBody), SourceIP: "10.0.2.14", RequestID: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-	}},
-	"lambda-direct.json": {Direct, nil},
-	"scf-direct.json":    {Direct, nil},
+	}, ""},
+	"lambda-direct.json": {Direct, nil, ""},
+	"scf-direct.json":    {Direct, nil, ""},
+	"scf-timer.json":     {Direct, nil, `{"Action":"flows/sweep"}`},
 }
 
 func TestGoldenEvents(t *testing.T) {
@@ -140,6 +144,10 @@ func TestGoldenEvents(t *testing.T) {
 			if want.req == nil {
 				if req != nil {
 					t.Fatalf("direct payload produced a request: %+v", req)
+				}
+				direct, timer, err := TimerPayload(readEvent(t, name))
+				if err != nil || timer != (want.invoke != "") || string(direct) != want.invoke {
+					t.Fatalf("TimerPayload = %q, %v, %v; want %q", direct, timer, err, want.invoke)
 				}
 				return
 			}

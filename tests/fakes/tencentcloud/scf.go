@@ -17,9 +17,13 @@ type EnvVar struct{ Key, Value string }
 // Trigger is one trigger of a function.
 type Trigger struct {
 	Type, Name, Qualifier string
-	// Desc is TriggerDesc as sent (for http: AuthType, NetConfig, ...).
+	// Desc is TriggerDesc as sent (for http: AuthType, NetConfig, ...;
+	// for a timer its cron expression).
 	Desc    string
 	Enabled bool
+	// Argument is a timer's CustomArgument: SCF delivers it as the timer
+	// event's Message.
+	Argument string
 }
 
 // Function is a snapshot of one SCF function.
@@ -366,9 +370,16 @@ func triggerInfo(f *function, t Trigger) map[string]any {
 	if t.Enabled {
 		enable = 1
 	}
+	desc := t.Desc
+	if t.Type == "timer" {
+		// Sent as the expression, listed as {"cron": ...}
+		// (tencent-component-toolkit triggers/timer.js getKey).
+		b, _ := json.Marshal(map[string]string{"cron": t.Desc})
+		desc = string(b)
+	}
 	return map[string]any{
-		"Type": t.Type, "TriggerName": t.Name, "Qualifier": t.Qualifier, "TriggerDesc": t.Desc,
-		"Enable": enable, "CustomArgument": "", "AvailableStatus": "Available", "BindStatus": "on",
+		"Type": t.Type, "TriggerName": t.Name, "Qualifier": t.Qualifier, "TriggerDesc": desc,
+		"Enable": enable, "CustomArgument": t.Argument, "AvailableStatus": "Available", "BindStatus": "on",
 		"ResourceId": "", "TriggerAttribute": "", "Description": "",
 		"AddTime": f.modTime.Format(time.DateTime), "ModTime": f.modTime.Format(time.DateTime),
 	}
@@ -415,7 +426,7 @@ func scfListTriggers(s *Server, r *apiRequest) (map[string]any, *apiError) {
 // trigger reads and checks a CreateTrigger / UpdateTrigger request.
 func readTrigger(p map[string]any) (Trigger, *apiError) {
 	t := Trigger{Type: pstr(p, "Type"), Name: pstr(p, "TriggerName"), Qualifier: pstr(p, "Qualifier"),
-		Desc: pstr(p, "TriggerDesc"), Enabled: true}
+		Desc: pstr(p, "TriggerDesc"), Enabled: true, Argument: pstr(p, "CustomArgument")}
 	if t.Qualifier == "" {
 		t.Qualifier = "$LATEST"
 	}
@@ -448,8 +459,13 @@ func readTrigger(p map[string]any) (Trigger, *apiError) {
 			return t, apiErr("InvalidParameterValue.TriggerDesc", "a Function URL needs the intranet or the extranet")
 		}
 	case "timer":
+		// SCF's cron has seven fields: second minute hour day month
+		// weekday year.
 		if t.Desc == "" {
 			return t, apiErr("InvalidParameterValue.TriggerDesc", "a timer needs a cron expression")
+		}
+		if n := len(strings.Fields(t.Desc)); n != 7 {
+			return t, apiErr("InvalidParameterValue.TriggerDesc", "the cron expression %q has %d fields, want 7 (second minute hour day month weekday year)", t.Desc, n)
 		}
 	case "":
 		return t, apiErr("MissingParameter", "the request is missing the parameter `Type`")
