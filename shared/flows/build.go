@@ -84,7 +84,7 @@ func Build(ctx context.Context, env *app.Env) (*app.Built, error) {
 		go svc.Run(context.WithoutCancel(ctx), sweep)
 	}
 	if o.PublicURL == "" {
-		env.Log.Warn("flows: " + app.PublicURLVar + " is not set: callers' redirects are left alone and flows end by polling")
+		env.Log.Info("flows: " + app.PublicURLVar + " is not set: callers' redirects are left alone and flows end by polling")
 	}
 	if env.Redis == nil && rt != runtime.ModeLocal {
 		env.Log.Warn("flows: IDV_REDIS_URL is not set: flows and webhook deliveries live in this instance's memory only")
