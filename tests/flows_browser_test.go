@@ -219,6 +219,23 @@ func TestFlowsInChromiumInTheSandbox(t *testing.T) {
 			}
 		})
 	}
+	// The app SDK flows have no page: the sandbox ends them at once, and
+	// the sweep announces them.
+	for _, c := range []struct{ name, path, body, kind string }{
+		{"GetFaceIdToken (SDK)", "/v1/faceid/GetFaceIdToken", `{"CompareLib":"LIVENESS"}`, "sdk"},
+		{"faceAdv (SDK)", "/tech/ai/face/faceAdv", `{"userId":"user9","type":"authmatch","name":"张三","idNo":"110101199003074477","extData":"order-9"}`, "faceadv"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, h := postFlowJSON(t, srv.url+c.path, c.body)
+			ev := waitEvent(t, rc, h.Get("X-Idv-Flow-Id"))
+			if ev.Type != "flow.succeeded" || ev.Flow.Kind != c.kind || ev.Livemode {
+				t.Fatalf("event %+v", ev)
+			}
+			if c.kind == "faceadv" && string(ev.Flow.ExtData) != `"order-9"` {
+				t.Fatalf("extData %s", ev.Flow.ExtData)
+			}
+		})
+	}
 	t.Run("Baidu fails", func(t *testing.T) {
 		_, h := postFlowJSON(t, srv.url+"/rpc/2.0/brain/solution/faceprint/verifyToken/generate", `{"plan_id":"1"}`,
 			"X-Idv-Redirect", sh.srv.URL+"/done?order=5")
