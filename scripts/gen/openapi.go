@@ -171,6 +171,7 @@ func genOpenAPI(root string, s *spec) (doc, page string, err error) {
 	ops = append(ops, faceprintOps()...)
 	ops = append(ops, flowsOps()...)
 	ops = append(ops, infoOps()...)
+	ops = append(ops, usageOp())
 	schemas := o()
 	faceidSchemas(s, extra, schemas)
 	faceAdvSchemas(schemas)

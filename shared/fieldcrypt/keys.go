@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/emmansun/gmsm/sm2"
-	"github.com/emmansun/gmsm/smx509"
 )
 
 // Tencent's published public keys: the defaults embedded in the official
@@ -96,22 +95,18 @@ func ParseSM2PublicKey(s string) (*ecdsa.PublicKey, error) {
 		if err != nil {
 			return nil, errSM2Public
 		}
-		x, y := new(big.Int).SetBytes(raw[1:33]), new(big.Int).SetBytes(raw[33:])
-		if !sm2.P256().IsOnCurve(x, y) {
+		k, ok := sm2Point(raw)
+		if !ok {
 			return nil, errSM2Public
 		}
-		return &ecdsa.PublicKey{Curve: sm2.P256(), X: x, Y: y}, nil
+		return k, nil
 	}
 	b := pemBlock(s, "PUBLIC KEY")
 	if b == nil {
 		return nil, errSM2Public
 	}
-	pk, err := smx509.ParsePKIXPublicKey(b.Bytes)
-	if err != nil {
-		return nil, errSM2Public
-	}
-	k, ok := pk.(*ecdsa.PublicKey)
-	if !ok || !sm2.IsSM2PublicKey(k) {
+	k, ok := sm2PublicFromPKIX(b.Bytes)
+	if !ok {
 		return nil, errSM2Public
 	}
 	return k, nil
@@ -132,22 +127,14 @@ func ParseSM2PrivateKey(s string) (*sm2.PrivateKey, error) {
 	if b == nil {
 		return nil, errSM2Private
 	}
+	d, ok := sm2ScalarFromPKCS8(b.Bytes)
 	if b.Type == "EC PRIVATE KEY" {
-		k, err := smx509.ParseSM2PrivateKey(b.Bytes)
-		if err != nil {
-			return nil, errSM2Private
-		}
-		return k, nil
+		d, ok = sm2ScalarFromSEC1(b.Bytes)
 	}
-	pk, err := smx509.ParsePKCS8PrivateKey(b.Bytes)
-	if err != nil {
-		return nil, errSM2Private
-	}
-	k, ok := pk.(*sm2.PrivateKey)
 	if !ok {
 		return nil, errSM2Private
 	}
-	return k, nil
+	return sm2FromScalar(d)
 }
 
 // sm2FromScalar builds the key of scalar d, which must lie in [1, n-1].

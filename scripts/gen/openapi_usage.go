@@ -1,0 +1,29 @@
+package main
+
+import "net/http"
+
+// usageOp describes GET /v1/usage (shared/usage): the usage report of
+// every caller, for callers granted the "usage" permission. Its answers
+// depend on what was counted, so it carries no example; tests/usage_test.go
+// drives it.
+func usageOp() apiOp {
+	date := func(name, desc string) any {
+		return o("name", name, "in", "query", "required", false, "description", desc,
+			"schema", o("type", "string", "pattern", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+	}
+	return apiOp{Path: "/v1/usage", Method: http.MethodGet, Tag: "Service", ID: "usage",
+		Summary: "Usage report: charged and free answers per caller, action and day or month",
+		Description: "For callers whose `actions` in `IDV_CALLERS` list `usage` (`\"*\"` does not include it). Counts every answer by " +
+			"caller, action, day (China time), mode (live or sandbox) and result code, split into charged, free and uncertain, " +
+			"with an estimated cost from `IDV_USAGE_PRICES`. `scripts/idvusage` prints the same report as a table, JSON or CSV. " +
+			"See README \"Per-person limits, budgets and usage\".",
+		Params: []any{
+			date("from", "first day, China time (default: the first of this month)"),
+			date("to", "last day, inclusive (default: today)"),
+			o("name", "by", "in", "query", "required", false, "schema", o("type", "string", "enum", []any{"day", "month"})),
+			o("name", "caller", "in", "query", "required", false, "description", "one caller's usage only", "schema", o("type", "string")),
+			o("name", "action", "in", "query", "required", false, "description", "one action's usage only", "schema", o("type", "string")),
+		},
+		Success: o("type", "object"), SuccessText: "The report",
+		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden}, ErrorSchema: "ServiceError"}
+}
