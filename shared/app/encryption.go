@@ -2,6 +2,7 @@ package app
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/idverify/idverify/shared/errs"
@@ -45,21 +46,24 @@ func faceIDCryptoFromEnv(getenv func(string) string) (*faceIDCrypto, error) {
 	default:
 		return nil, errs.Configf(encryptVar, "%s is not an algorithm: %s", encryptVar, encryptRules)
 	}
-	// Tencent's keys are read whatever the mode, so a malformed one fails
-	// in the sandbox too, before it reaches production.
-	rsaPEM, sm2PEM := fieldcrypt.TencentRSAPublicKey, fieldcrypt.TencentSM2PublicKey
-	if v := getenv(rsaPubVar); strings.TrimSpace(v) != "" {
-		rsaPEM = v
-	}
-	if v := getenv(sm2PubVar); strings.TrimSpace(v) != "" {
-		sm2PEM = v
-	}
+	// Configured keys are read whatever the mode, so a malformed one fails
+	// in the sandbox too, before it reaches production. Tencent's published
+	// defaults are known good (tested): they are read on first use.
+	rsaPEM, sm2PEM := strings.TrimSpace(getenv(rsaPubVar)), strings.TrimSpace(getenv(sm2PubVar))
 	var err error
-	if c.live.RSA, err = fieldcrypt.ParseRSAPublicKey(rsaPEM); err != nil {
-		return nil, errs.Configf(rsaPubVar, "%s %v", rsaPubVar, err)
-	}
-	if c.live.SM2, err = fieldcrypt.ParseSM2PublicKey(sm2PEM); err != nil {
-		return nil, errs.Configf(sm2PubVar, "%s %v", sm2PubVar, err)
+	if rsaPEM != "" || sm2PEM != "" {
+		if rsaPEM == "" {
+			rsaPEM = fieldcrypt.TencentRSAPublicKey
+		}
+		if sm2PEM == "" {
+			sm2PEM = fieldcrypt.TencentSM2PublicKey
+		}
+		if c.live.RSA, err = fieldcrypt.ParseRSAPublicKey(rsaPEM); err != nil {
+			return nil, errs.Configf(rsaPubVar, "%s %v", rsaPubVar, err)
+		}
+		if c.live.SM2, err = fieldcrypt.ParseSM2PublicKey(sm2PEM); err != nil {
+			return nil, errs.Configf(sm2PubVar, "%s %v", sm2PubVar, err)
+		}
 	}
 	if v := getenv(eidPrivVar); strings.TrimSpace(v) != "" {
 		if c.eid, err = fieldcrypt.ParseSM2PrivateKey(v); err != nil {
@@ -82,11 +86,11 @@ func (c *faceIDCrypto) sandboxOptions() sandbox.Options {
 // provider: Tencent's keys for the live one, the sandbox's test keys for
 // the sandbox (which cannot open what is wrapped to Tencent).
 func (c *faceIDCrypto) wrap(p provider.FaceID, sandboxed bool, env *Env) provider.FaceID {
-	keys := c.live
+	fp := &fieldcrypt.Provider{Next: p, Keys: c.live, LoadKeys: tencentDefaultKeys, Algorithm: c.alg, EidKey: c.eid, Log: env.Log}
 	if sandboxed {
-		keys = sandbox.PublicKeys()
+		fp.Keys, fp.LoadKeys = fieldcrypt.PublicKeys{}, sandbox.PublicKeys
 	}
-	return &fieldcrypt.Provider{Next: p, Keys: keys, Algorithm: c.alg, EidKey: c.eid, Log: env.Log}
+	return fp
 }
 
 // setting is IDV_FACEID_ENCRYPT as it applies, for the start line.
@@ -96,3 +100,13 @@ func (c *faceIDCrypto) setting() string {
 	}
 	return c.alg
 }
+
+// tencentDefaultKeys are Tencent's published keys, parsed on first use.
+var tencentDefaultKeys = sync.OnceValue(func() fieldcrypt.PublicKeys {
+	r, err1 := fieldcrypt.ParseRSAPublicKey(fieldcrypt.TencentRSAPublicKey)
+	s, err2 := fieldcrypt.ParseSM2PublicKey(fieldcrypt.TencentSM2PublicKey)
+	if err1 != nil || err2 != nil {
+		panic("fieldcrypt: Tencent's published keys do not parse") // a constant; TestTencentDefaultKeysParse
+	}
+	return fieldcrypt.PublicKeys{RSA: r, SM2: s}
+})

@@ -23,10 +23,18 @@ func TestFaceIDCryptoSettings(t *testing.T) {
 		}
 		return func(k string) string { return m[k] }
 	}
-	// Defaults: off, Tencent's published keys, no eID key.
+	// Defaults: off, Tencent's published keys (read on first use, so a
+	// cold start that never encrypts does not pay for them), no eID key.
 	c, err := faceIDCryptoFromEnv(env())
-	if err != nil || c.alg != "" || c.live.RSA == nil || c.live.SM2 == nil || c.eid != nil {
+	if err != nil || c.alg != "" || c.live.RSA != nil || c.live.SM2 != nil || c.eid != nil {
 		t.Fatalf("defaults %+v %v", c, err)
+	}
+	if d := tencentDefaultKeys(); d.RSA == nil || d.SM2 == nil || d.RSA.N.BitLen() != 1024 {
+		t.Fatalf("Tencent's default keys: %+v", d)
+	}
+	// One configured key: the other is Tencent's default, read at start.
+	if c, err := faceIDCryptoFromEnv(env(rsaPubVar, fieldcrypt.TencentRSAPublicKey)); err != nil || c.live.RSA == nil || c.live.SM2 == nil {
+		t.Fatalf("one key configured: %+v %v", c, err)
 	}
 	for in, want := range map[string]string{"off": "", "OFF": "", "aes-256-cbc": fieldcrypt.AES256CBC, " SM4-GCM ": fieldcrypt.SM4GCM} {
 		if c, err := faceIDCryptoFromEnv(env(encryptVar, in)); err != nil || c.alg != want {

@@ -22,6 +22,11 @@ type Provider struct {
 	Next provider.FaceID
 	// Keys wrap each request's key: Tencent's, or the sandbox's.
 	Keys PublicKeys
+	// LoadKeys gives the keys on first use when Keys is empty: parsing an
+	// RSA key and setting up the SM2 curve costs a cold start about a
+	// millisecond and half a megabyte, which a function that never
+	// encrypts should not pay.
+	LoadKeys func() PublicKeys
 	// Algorithm is the function's setting (IDV_FACEID_ENCRYPT): AES256CBC,
 	// SM4GCM, or "" / Off. A caller's own setting, carried by
 	// provider.WithEncryption, overrides it.
@@ -46,7 +51,11 @@ func (p *Provider) Call(ctx context.Context, action string, params json.RawMessa
 	var sealed *Sealed
 	if Known(alg) {
 		var err error
-		if sealed, err = Encrypt(p.Keys, alg, action, params); err != nil {
+		keys := p.Keys
+		if keys.RSA == nil && keys.SM2 == nil && p.LoadKeys != nil {
+			keys = p.LoadKeys()
+		}
+		if sealed, err = Encrypt(keys, alg, action, params); err != nil {
 			return nil, err
 		}
 		if sealed != nil {
