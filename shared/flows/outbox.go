@@ -70,7 +70,7 @@ func (s *Service) announce(ctx context.Context, f *Flow) error {
 		return nil
 	}
 	typ := "flow." + f.State
-	ev := Event{ID: eventID(s.idKey, f.ID, typ), Type: typ, Created: f.Finished.Unix(), Livemode: !f.Sandbox, Flow: f}
+	ev := Event{ID: eventID(f.ID, typ), Type: typ, Created: f.Finished.Unix(), Livemode: !f.Sandbox, Flow: f}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return err

@@ -59,7 +59,6 @@ type Service struct {
 	o        Options
 	mu       sync.Mutex
 	pipeline *gateway.Pipeline
-	idKey    []byte
 }
 
 // Defaults.
@@ -84,7 +83,7 @@ const (
 	keyDlv     = "dlv:"
 	keyLease   = "lease:"
 	keyCallerQ = "dlv:caller:" // a caller's deliveries, newest last
-	keyToken   = "tok:"        // a flow's id by its kind and token
+	keyToken   = "tok:"        // a flow's id by its token
 )
 
 // NewService makes a Service; o.store nil is memory.
@@ -121,7 +120,7 @@ func NewService(o Options) *Service {
 	if o.Retention <= 0 {
 		o.Retention = defaultRetention
 	}
-	return &Service{o: o, idKey: []byte("idverify-flow-event")}
+	return &Service{o: o}
 }
 
 // SetPipeline is given the pipeline the flows' results are pulled through.
@@ -215,7 +214,7 @@ func (s *Service) Intercept(ctx context.Context, c gateway.Contract, call *gatew
 	ans, err := next(ctx, &cc)
 	tok := ""
 	if err == nil && ans != nil {
-		tok = lookup(ans.Body, k.token)
+		tok = gateway.LookupString(ans.Body, k.token)
 	}
 	if tok == "" {
 		// No flow began (refused, failed, or a failure envelope).
@@ -224,7 +223,7 @@ func (s *Service) Intercept(ctx context.Context, c gateway.Contract, call *gatew
 	}
 	f.Token, f.Sandbox = tok, ans.Sandbox
 	if k.name == "faceadv" {
-		if o := lookup(ans.Body, "data.result.orderNo"); o != "" {
+		if o := gateway.LookupString(ans.Body, "data.result.orderNo"); o != "" {
 			setRef(f, "orderNo", o)
 		}
 	}
@@ -232,7 +231,7 @@ func (s *Service) Intercept(ctx context.Context, c gateway.Contract, call *gatew
 	defer cancel()
 	// A workflow (direct invocation) sees no headers: it finds the flow by
 	// the token it was given.
-	_ = s.o.store.set(sctx, keyToken+k.name+":"+tokenKey(tok), []byte(f.ID), s.ttl(k)+s.o.Retention)
+	_ = s.o.store.set(sctx, keyToken+tokenKey(tok), []byte(f.ID), s.ttl(k)+s.o.Retention)
 	if err := s.save(sctx, f); err == nil {
 		err = s.o.store.schedule(sctx, qOpen, f.ID, now.Add(s.o.Poll))
 		if err != nil {
@@ -276,23 +275,6 @@ func checkReturnTo(u string) error {
 	return nil
 }
 
-// lookup reads the string at a dotted path of a JSON object.
-func lookup(doc []byte, path string) string {
-	raw := json.RawMessage(doc)
-	for _, name := range strings.Split(path, ".") {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(raw, &m) != nil {
-			return ""
-		}
-		raw = m[name]
-	}
-	var v string
-	if json.Unmarshal(raw, &v) != nil {
-		return ""
-	}
-	return v
-}
-
 // ---------------------------------------------------------------------------
 // Storage.
 
@@ -319,17 +301,11 @@ func tokenKey(tok string) string {
 }
 
 // ByToken finds the flow a provider token belongs to; "" when none.
+// Tokens of different providers never collide (each provider's are long
+// and random), so the index is keyed by the token alone.
 func (s *Service) ByToken(ctx context.Context, tok string) (string, error) {
-	for _, k := range kinds {
-		b, err := s.o.store.get(ctx, keyToken+k.name+":"+tokenKey(tok))
-		if err != nil {
-			return "", err
-		}
-		if b != nil {
-			return string(b), nil
-		}
-	}
-	return "", nil
+	b, err := s.o.store.get(ctx, keyToken+tokenKey(tok))
+	return string(b), err
 }
 
 // Get loads a flow; nil, nil when unknown.

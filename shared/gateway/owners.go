@@ -73,7 +73,7 @@ func (p *Pipeline) bindTokens(ctx context.Context, c Contract, call *Call, ans *
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	for _, f := range call.Op.Produces {
-		tok := lookupString(ans.Body, f.Path)
+		tok := LookupString(ans.Body, f.Path)
 		if tok == "" || (pt != nil && pt.PublicToken(f.Kind, tok)) {
 			continue // a magic value belongs to nobody
 		}
@@ -86,17 +86,17 @@ func (p *Pipeline) bindTokens(ctx context.Context, c Contract, call *Call, ans *
 
 func tokenIn(fields []TokenField, body []byte) (kind, token string) {
 	for _, f := range fields {
-		if v := lookupString(body, f.Path); v != "" {
+		if v := LookupString(body, f.Path); v != "" {
 			return f.Kind, v
 		}
 	}
 	return "", ""
 }
 
-// lookupString reads the string at a dotted member path of a JSON object,
+// LookupString reads the string at a dotted member path of a JSON object,
 // "" when it is absent or not a string. Members are not copied, so the
 // token of a 10 MB upload costs a scan, not a copy of the image.
-func lookupString(doc []byte, path string) string {
+func LookupString(doc []byte, path string) string {
 	raw := doc
 	for _, name := range strings.Split(path, ".") {
 		var m map[string]view

@@ -1844,11 +1844,11 @@ func TestNewNeedsAContract(t *testing.T) {
 func TestLookupString(t *testing.T) {
 	doc := []byte(`{"a":{"b":"x","n":1},"s":"\u0041"}`)
 	for path, want := range map[string]string{"a.b": "x", "s": "A", "a.n": "", "a": "", "a.b.c": "", "z": "", "": ""} {
-		if got := lookupString(doc, path); got != want {
+		if got := LookupString(doc, path); got != want {
 			t.Errorf("%q: %q, want %q", path, got, want)
 		}
 	}
-	if lookupString([]byte(`not json`), "a") != "" || lastSegment("faceAdv/traceNo") != "traceNo" || lastSegment("x") != "x" {
+	if LookupString([]byte(`not json`), "a") != "" || lastSegment("faceAdv/traceNo") != "traceNo" || lastSegment("x") != "x" {
 		t.Error("helpers")
 	}
 }
