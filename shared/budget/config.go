@@ -3,8 +3,8 @@ package budget
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/idverify/idverify/shared/errs"
 	"io"
 	"math"
 	"sort"
@@ -116,17 +116,7 @@ func (c Caps) check(where string) error {
 }
 
 func describe(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("%s: want %s, got %s", typ.Field, typ.Type, typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + trunc(strings.TrimPrefix(err.Error(), "json: unknown field "), 40) + " (known: day, month, warn, actions)"
-	}
-	return "invalid JSON"
+	return errs.DescribeJSON(err, "day, month, warn, actions")
 }
 
 func contains(list []string, s string) bool {

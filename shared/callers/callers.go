@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/secrets"
 )
 
@@ -367,33 +368,9 @@ func strictDecode(data []byte, v any) error {
 	return nil
 }
 
-// describeJSONError names the field and the rule without echoing values:
-// a syntax error message quotes the offending character, which could be
-// part of a key.
+// describeJSONError names the field and the rule without echoing values.
 func describeJSONError(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		if typ.Field != "" {
-			return fmt.Sprintf("%s: want %s, got %s", typ.Field, typ.Type, typ.Value)
-		}
-		return fmt.Sprintf("want %s, got %s", typ.Type, typ.Value)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "the JSON ends too early"
-	}
-	// encoding/json: `json: unknown field "x"`; the field name is ours to
-	// show, it is the caller's own configuration key.
-	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
-		return "unknown field " + truncate(strings.TrimPrefix(msg, "json: unknown field "), 66) +
-			" (known: id, keySha256, secretId, secretKey, actions, test, rate{perSecond, burst})"
-	}
-	if err.Error() == "unexpected data after the JSON value" {
-		return err.Error()
-	}
-	return "invalid JSON"
+	return errs.DescribeJSON(err, "id, keySha256, secretId, secretKey, actions, test, rate{perSecond, burst}, encrypt")
 }
 
 // idHint names an entry by its id when it has a readable one, so an error
