@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -18,26 +17,6 @@ import (
 	"github.com/idverify/idverify/shared/flows"
 	faceidfake "github.com/idverify/idverify/tests/fakes/faceid"
 )
-
-// flowBrowser is a headless Chromium (Debian's package) for one test, with
-// the flags this closed network needs (no background connections).
-func flowBrowser(t *testing.T) context.Context {
-	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium is not installed (Debian: apt-get install -y chromium; .ci/run installs it): %v", err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 // shop is the customer's site: the page the browser is sent back to.
 type shop struct {
@@ -146,7 +125,7 @@ func TestFlowsInChromiumAgainstTheFakes(t *testing.T) {
 		"IDV_MODE=live", "TENCENTCLOUD_SECRET_ID="+faceidfake.DefaultSecretID, "TENCENTCLOUD_SECRET_KEY="+faceidfake.DefaultSecretKey,
 		"IDV_TENCENT_ENDPOINT="+fakeURL,
 		`IDV_WEBHOOKS=[{"caller":"loopback","url":"`+rc.srv.URL+`","secret":"`+hookSecret+`"}]`, "IDV_FLOW_SWEEP=200ms")
-	ctx := flowBrowser(t)
+	ctx := browser(t)
 	for _, c := range []struct {
 		name, path, body, click, event string
 	}{
@@ -194,7 +173,7 @@ func TestFlowsInChromiumInTheSandbox(t *testing.T) {
 	srv := startServer(t, buildBinary(t, "all"),
 		`IDV_WEBHOOKS=[{"caller":"*","url":"`+rc.srv.URL+`","secret":"`+hookSecret+`"}]`,
 		"IDV_FLOW_SWEEP=200ms", "IDV_FLOW_POLL=500ms", "IDV_FLOW_TTL=4s")
-	ctx := flowBrowser(t)
+	ctx := browser(t)
 	outcome := func(v string) string { return `button[name="outcome"][value="` + v + `"]` }
 	for _, c := range []struct {
 		name, path, body, click, event string

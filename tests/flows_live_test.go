@@ -103,7 +103,7 @@ func TestFlowsLiveAgainstTheFakes(t *testing.T) {
 		flow := getFlow(t, srv.url, flowID)
 		tok, _ := flow["token"].(string)
 		page := bd.URL + "/face/print/?token=" + tok + "&successUrl=" + url.QueryEscape(ret) + "&failedUrl=" + url.QueryEscape(ret)
-		loc := browse(t, flowBrowser(t), page, "#fail")
+		loc := browse(t, browser(t), page, "#fail")
 		if q := sh.last(); q.Get("idv_flow") != flowID || q.Get("order") != "11" || !strings.HasPrefix(loc, sh.srv.URL) {
 			t.Fatalf("the shop got %v at %s", q, loc)
 		}
