@@ -23,6 +23,10 @@ import (
 // invocation that a schedule makes is a few members.
 const TimerArgumentMax = 8 << 10
 
+// timerEventMax bounds a whole timer event: its argument, escaped inside a
+// JSON string (at most six bytes a byte), and the few members around it.
+const timerEventMax = 6*TimerArgumentMax + 1<<10
+
 // TimerPayload recognises an SCF timer event and returns its argument, the
 // payload of the direct invocation it stands for. timer is false for any
 // other payload (left alone). For a timer event whose argument is not a
@@ -31,7 +35,11 @@ const TimerArgumentMax = 8 << 10
 // function with an empty request.
 func TimerPayload(payload []byte) (direct []byte, timer bool, err error) {
 	payload = bytes.TrimSpace(payload)
-	if len(payload) == 0 || payload[0] != '{' || Detect(payload) != Direct {
+	// Every direct invocation passes here, some of them megabytes of
+	// images: a timer event is small and names its trigger, so anything
+	// else is let through before it is decoded a second time.
+	if len(payload) == 0 || payload[0] != '{' || len(payload) > timerEventMax ||
+		!bytes.Contains(payload, []byte(`"TriggerName"`)) || Detect(payload) != Direct {
 		return nil, false, nil // an HTTP event is never a timer
 	}
 	var top map[string]json.RawMessage
