@@ -85,6 +85,18 @@ func TestPublicRouteSkipsCallerAuth(t *testing.T) {
 	if c := fx.c.lastCall(); c.Caller != PublicCaller {
 		t.Fatalf("caller %+v, want PublicCaller", c.Caller)
 	}
+	// An Idempotency-Key means nothing there: no answer is kept under
+	// the shared public caller for someone else's request to replay.
+	before := fx.c.count()
+	for range 2 {
+		r := keyed("/v1/fake/Page", `{}`, "", "shared-key")
+		if resp := fx.serve(r); resp.Status != 200 || resp.Header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("public route with a key: %d %v", resp.Status, resp.Header)
+		}
+	}
+	if fx.c.count() != before+2 || fx.idem.log() != "" {
+		t.Fatalf("public calls %d, idempotency store %q", fx.c.count()-before, fx.idem.log())
+	}
 	// Every other route still needs a caller.
 	wantStatus(t, fx.serve(post("/v1/fake/Echo", `{}`, "")), 401, "AuthFailure.SecretIdNotFound")
 }

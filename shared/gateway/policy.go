@@ -92,7 +92,9 @@ func (p *Pipeline) execute(ctx context.Context, c Contract, call *Call, idemKey 
 	}
 	var o outcome
 	var err error
-	if idemKey == "" || p.opts.Idempotency == nil || call.Op.Control {
+	// A public route has no caller to scope a key to, and makes no paid
+	// call: its answers are never kept (or replayed) by key.
+	if idemKey == "" || p.opts.Idempotency == nil || call.Op.Control || call.Op.Public {
 		o.ans, err = p.call(ctx, c, call)
 	} else {
 		o, err = p.idempotent(ctx, c, call, idemKey)
