@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/idverify/idverify/shared/jsonshape"
 )
@@ -255,9 +256,10 @@ func parseLegacy(body []byte, status int) (json.RawMessage, error) {
 }
 
 // decodeString decodes a JSON string (or null, which leaves *s alone) as
-// encoding/json would, without its machinery when there is no escape.
+// encoding/json would, without its machinery when there is no escape (nor
+// invalid UTF-8, which encoding/json replaces with U+FFFD).
 func decodeString(lit []byte, s *string) bool {
-	if len(lit) >= 2 && lit[0] == '"' && bytes.IndexByte(lit, '\\') < 0 {
+	if len(lit) >= 2 && lit[0] == '"' && bytes.IndexByte(lit, '\\') < 0 && utf8.Valid(lit) {
 		*s = string(lit[1 : len(lit)-1])
 		return true
 	}
