@@ -168,6 +168,7 @@ func genSAM(actions []deployAction) string {
 	last := params[len(params)-1]
 	params = append(append(params[:len(params)-1:len(params)-1], catalogParams(actions, refParam)...), throttleParams()...)
 	params = append(params, samFlowsParams()...)
+	params = append(params, samSettingsParams(refParam)...)
 	params = append(params, last)
 
 	notEmpty := func(p string) omap {
@@ -191,7 +192,7 @@ func genSAM(actions []deployAction) string {
 		{"Handler", "bootstrap"},
 		{"MemorySize", memoryDefault},
 		{"Timeout", timeoutDefault},
-		{"Environment", omap{{"Variables", omap{
+		{"Environment", omap{{"Variables", append(omap{
 			{"IDV_ENV", ref("Environment")},
 			{"IDV_MODE", ref("Mode")},
 			{"IDV_LOG_LEVEL", ref("LogLevel")},
@@ -201,7 +202,7 @@ func genSAM(actions []deployAction) string {
 			{"IDV_CALLERS", ref("CallersRef")},
 			{"IDV_REDIS_URL", ref("RedisUrlRef")},
 			{"IDV_STORE_KEY", ref("StoreKeyRef")},
-		}}}},
+		}, globalSettingsEnv()...)}}},
 	}}}
 
 	stmt := func(actions []any, resource any) omap {
@@ -298,6 +299,7 @@ func genSAM(actions []deployAction) string {
 		for _, e := range a.ownEnv() {
 			vars = append(vars, kv{e.Name, ref(envParam(e))})
 		}
+		vars = append(vars, samSettingsEnv(a)...)
 		vars = append(vars, samFlowsEnv(a)...)
 		if len(vars) > 0 {
 			props = append(props, kv{"Environment", omap{{"Variables", vars}}})

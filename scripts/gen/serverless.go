@@ -99,7 +99,7 @@ const (
 )
 
 func genServerless(actions []deployAction) string {
-	env := []any{
+	common := []any{
 		omap{{"key", "IDV_ENV"}, {"value", "production"}},
 		omap{{"key", "IDV_MODE"}, {"value", "live"}},
 		omap{{"key", "IDV_LOG_LEVEL"}, {"value", "info"}},
@@ -109,6 +109,15 @@ func genServerless(actions []deployAction) string {
 		omap{{"key", "IDV_CALLERS"}, {"value", "${env:IDV_CALLERS_REF}"}},
 		omap{{"key", "IDV_REDIS_URL"}, {"value", "${env:IDV_REDIS_URL_REF}"}},
 		omap{{"key", "IDV_STORE_KEY"}, {"value", "${env:IDV_STORE_KEY_REF}"}},
+	}
+	for _, s := range settingsEverywhere() {
+		common = append(common, scfSetting(s))
+	}
+	// The inputs' list is that of the FaceID functions, most of them; the
+	// catalog functions have lists of their own without FaceID's settings.
+	env := append([]any{}, common...)
+	for _, s := range settingsOfFaceID() {
+		env = append(env, scfSetting(s))
 	}
 	functions := omap{}
 	var triggers []any
@@ -124,16 +133,23 @@ func genServerless(actions []deployAction) string {
 		if a.timeout() != timeoutDefault {
 			fn = append(fn, kv{"timeout", a.timeout()})
 		}
-		if own, fl := a.ownEnv(), scfFlowsEnv(a); len(own)+len(fl) > 0 {
+		own, only, fl := a.ownEnv(), a.settingsOfActions(), scfFlowsEnv(a)
+		if !a.servesFaceID() || len(own)+len(only)+len(fl) > 0 {
 			// The whole list: whether a function's environments replace
 			// or extend the inputs' is not documented for multi-scf.
 			fenv := append([]any{}, env...)
+			if !a.servesFaceID() {
+				fenv = append([]any{}, common...)
+			}
 			for _, e := range own {
 				v := "${env:" + e.Name + "}"
 				if e.Secret {
 					v = "${env:" + e.Name + "_REF}"
 				}
 				fenv = append(fenv, omap{{"key", e.Name}, {"value", v}})
+			}
+			for _, s := range only {
+				fenv = append(fenv, scfSetting(s))
 			}
 			fenv = append(fenv, fl...)
 			fn = append(fn, kv{"environments", fenv})
