@@ -61,7 +61,7 @@ func TestDeploySettingsSAM(t *testing.T) {
 			t.Errorf("%s: %s refers to %s, which is not a parameter", where, v, p)
 			return
 		}
-		if d, has := def["Default"]; (has && asStr(d) != "") || (!has && !secret) {
+		if d, has := def["Default"]; !has || asStr(d) != "" {
 			t.Errorf("parameter %s (%s): Default %v, want \"\": a setting left empty is the function's default", p, v, d)
 		}
 		if (def["NoEcho"] == true) != secret || strings.HasSuffix(p, "Ref") != secret {

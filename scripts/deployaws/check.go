@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/idverify/idverify/shared/app"
+	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/secrets"
 )
 
@@ -43,11 +45,12 @@ var pairs = [][2]string{
 
 // offWhenEmpty says what a deployment gives up without a setting.
 var offWhenEmpty = map[string]string{
-	"IdvWebankSecretRef": "face-adv and face-adv-result refuse to start in live mode (no WeBank credentials)",
-	"BaiduApiKeyRef":     "the faceprint-* functions refuse to start in live mode (no Baidu credentials)",
-	"RedisUrlRef":        "rate limits, idempotency, provider tokens and async faceAdv jobs are per instance (in memory), and flows are off: the start functions leave the caller's RedirectUrl alone (IDV_PUBLIC_URL empty) and the flows function sees no flow another function began",
-	pWebhooks:            "no webhooks: flows end by their return and result routes",
-	"StoreKeyRef":        "personal data kept in Redis is not sealed (IDV_STORE_KEY unset: a warning at start)",
+	"IdvWebankSecretRef":     "face-adv and face-adv-result refuse to start in live mode (no WeBank credentials)",
+	"BaiduApiKeyRef":         "the faceprint-* functions refuse to start in live mode (no Baidu credentials)",
+	"RedisUrlRef":            "rate limits, idempotency, provider tokens and async faceAdv jobs are per instance (in memory), and flows are off: the start functions leave the caller's RedirectUrl alone (IDV_PUBLIC_URL empty) and the flows function sees no flow another function began",
+	pWebhooks:                "no webhooks: flows end by their return and result routes",
+	"StoreKeyRef":            "personal data kept in Redis is not sealed (IDV_STORE_KEY unset: a warning at start)",
+	"IdvEidSm2PrivateKeyRef": "GetEidResult returns eID identities still encrypted to your SM2 key (no decryption key)",
 }
 
 // grants are the stack parameters that give the functions' roles read
@@ -128,6 +131,7 @@ func check(p *plan, lookup func(string) (val, source string)) checkResult {
 		}
 	}
 	checkFlows(p, &r, production)
+	checkSettings(p, &r)
 	for _, pr := range p.Params {
 		if why, ok := offWhenEmpty[pr.Name]; ok && get(pr.Name) == "" {
 			if strings.Contains(why, "live mode") && !live {
@@ -220,4 +224,32 @@ func mask(pr *param, v string) string {
 		return s + ":****"
 	}
 	return "****"
+}
+
+// checkSettings checks the functions' optional settings (app.DeploySettings:
+// encryption, per-person limits, budgets, usage) with the parsing the
+// functions run at start, so a value they would refuse stops the deploy
+// here, named with its parameter. Secret parameters hold references,
+// resolved only by the function.
+func checkSettings(p *plan, r *checkResult) {
+	byVar := map[string]*param{}
+	for i := range p.Params {
+		if pr := &p.Params[i]; pr.FnVar != "" && !pr.Secret {
+			byVar[pr.FnVar] = pr
+		}
+	}
+	get := func(v string) string {
+		if pr := byVar[v]; pr != nil {
+			return r.Values[pr.Name].Value
+		}
+		return ""
+	}
+	for _, err := range app.CheckSettings(get) {
+		e := errs.As(err)
+		msg := e.Message
+		if pr := byVar[e.Field]; pr != nil {
+			msg += " (parameter " + pr.Name + ")"
+		}
+		r.Problems = append(r.Problems, msg)
+	}
 }

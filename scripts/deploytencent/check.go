@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/idverify/idverify/shared/app"
+	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/secrets"
 )
 
@@ -25,13 +27,14 @@ var pairs = [][2]string{
 // offWhenEmpty says what a deployment without a setting gives up, for the
 // notes of a deploy that leaves it empty.
 var offWhenEmpty = map[string]string{
-	"TENCENTCLOUD_SECRET_ID_REF": "FaceID is called with the execution role's own credentials (allow it the faceid actions)",
-	"IDV_WEBANK_SECRET_REF":      "face-adv and face-adv-result refuse to start (live mode without WeBank credentials)",
-	"BAIDU_API_KEY_REF":          "the faceprint-* functions refuse to start (live mode without Baidu credentials)",
-	"IDV_REDIS_URL_REF":          "idempotency, rate limits, flow-token owners and flows are per instance (in memory): the flows function cannot see the flows other functions start",
-	"IDV_STORE_KEY_REF":          "stored answers are not sealed (IDV_STORE_KEY unset)",
-	varPublicURL:                 "the flow-start functions leave the caller's RedirectUrl alone (no return route): after this deploy set it to the flows function's Function URL and deploy again",
-	varWebhooks:                  "no webhooks: flows end by their return and result routes",
+	"TENCENTCLOUD_SECRET_ID_REF":  "FaceID is called with the execution role's own credentials (allow it the faceid actions)",
+	"IDV_WEBANK_SECRET_REF":       "face-adv and face-adv-result refuse to start (live mode without WeBank credentials)",
+	"BAIDU_API_KEY_REF":           "the faceprint-* functions refuse to start (live mode without Baidu credentials)",
+	"IDV_REDIS_URL_REF":           "idempotency, rate limits, flow-token owners and flows are per instance (in memory): the flows function cannot see the flows other functions start",
+	"IDV_STORE_KEY_REF":           "stored answers are not sealed (IDV_STORE_KEY unset)",
+	varPublicURL:                  "the flow-start functions leave the caller's RedirectUrl alone (no return route): after this deploy set it to the flows function's Function URL and deploy again",
+	varWebhooks:                   "no webhooks: flows end by their return and result routes",
+	"IDV_EID_SM2_PRIVATE_KEY_REF": "GetEidResult returns eID identities still encrypted to your SM2 key (no decryption key)",
 }
 
 // checkResult is the outcome of checking the variables a plan uses.
@@ -92,6 +95,7 @@ func check(p *plan, lookup func(string) (string, bool), fill bool) checkResult {
 		}
 	}
 	checkFlows(p, &r)
+	checkSettings(&r)
 	vars := make([]string, 0, len(offWhenEmpty))
 	for v := range offWhenEmpty {
 		vars = append(vars, v)
@@ -120,4 +124,15 @@ func refProblem(val string) string {
 		return fmt.Sprintf("a %s reference cannot be resolved on Tencent SCF: use tckms: or tcssm:", ref.Scheme)
 	}
 	return ""
+}
+
+// checkSettings checks the functions' optional settings (app.DeploySettings:
+// encryption, per-person limits, budgets, usage) with the parsing the
+// functions run at start, so a value they would refuse stops the deploy
+// here, named. A plain setting is the ${env:X} of its own name; a secret
+// one (X_REF) is a reference, resolved only by the function.
+func checkSettings(r *checkResult) {
+	for _, err := range app.CheckSettings(func(v string) string { return r.Values[v] }) {
+		r.Problems = append(r.Problems, errs.As(err).Message)
+	}
 }

@@ -80,7 +80,10 @@ func samSettingsParams(refParam func(string) omap) omap {
 	for _, s := range deploySettings {
 		desc := s.Name + ": " + s.Doc + "."
 		if s.Secret {
-			out = append(out, kv{envParam(s.EnvVar), refParam(s.Name + " as a reference, e.g. " + awsRefExample(s.Example) + ": " + s.Doc + ".")})
+			// Optional, unlike the provider keys' reference parameters: a
+			// stack created without it gets "" (the function's default).
+			p := refParam(s.Name + " as a reference, e.g. " + awsRefExample(s.Example) + ": " + s.Doc + ".")
+			out = append(out, kv{envParam(s.EnvVar), append(omap{p[0], {"Default", ""}}, p[1:]...)})
 			continue
 		}
 		if s.Example != "" {
