@@ -9,12 +9,14 @@ package tests
 // empty values starts with the defaults.
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/idverify/idverify/shared/faceid"
+	"github.com/idverify/idverify/shared/fieldcrypt"
 )
 
 // The settings, as README's configuration table names them.
@@ -28,6 +30,23 @@ const (
 	eidKeySetting    = "IDV_EID_SM2_PRIVATE_KEY" // a secret, GetEidResult's only
 	eidFunction      = "get-eid-result"
 )
+
+// settingValues are values of the plain settings a function accepts, in
+// the forms the README gives for the deploy files (keys as base64 of the
+// PEM, on one line).
+func settingValues() map[string]string {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	return map[string]string{
+		"IDV_FACEID_ENCRYPT":        "SM4-GCM",
+		"IDV_FACEID_RSA_PUBLIC_KEY": b64(fieldcrypt.TencentRSAPublicKey),
+		"IDV_FACEID_SM2_PUBLIC_KEY": b64(fieldcrypt.TencentSM2PublicKey),
+		"IDV_PERSON_LIMITS":         "IdCardVerification=5/20,DetectAuth=3/10",
+		"IDV_BUDGETS":               `{"*":{"day":1000,"month":20000,"actions":{"BankCard4EVerification":{"day":50}}}}`,
+		"IDV_USAGE_PRICES":          `{"currency":"CNY","perCall":{"IdCardVerification":0.3,"*":0}}`,
+		"IDV_USAGE_RETENTION":       "9600h",
+		"IDV_USAGE_METRICS":         "log",
+	}
+}
 
 // faceIDFunctions are the deployed functions serving FaceID actions (by
 // folder), the flows function aside.
