@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -266,3 +267,41 @@ func TestSettingsRules(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvSizeLimit: settings that would make a function's environment
+// larger than Lambda's 4 KB are refused, naming the longest settings and
+// never showing them.
+func TestEnvSizeLimit(t *testing.T) {
+	p, err := loadPlan("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(env map[string]string) func(string) (string, string) {
+		return func(v string) (string, string) {
+			if val, ok := env[v]; ok {
+				return val, "test"
+			}
+			return "", ""
+		}
+	}
+	env := map[string]string{"IDV_ENV": "development", "IDV_MODE": "sandbox"}
+	if res := check(p, lookup(env)); len(res.Problems) != 0 {
+		t.Fatalf("problems: %v", res.Problems)
+	}
+	// Every function has Globals' IDV_BUDGETS.
+	env["IDV_BUDGETS"] = `{"*":{"day":1000,"actions":{` + strings.Repeat(`"BankCard4EVerification":{"day":50},`, 120) + `"IdCardVerification":{"day":9}}}}`
+	res := check(p, lookup(env))
+	joined := strings.Join(res.Problems, "\n")
+	if !strings.Contains(joined, "the environment variables of "+itoa(len(p.Functions))+" function(s) would be over Lambda's 4 KB") || !strings.Contains(joined, "IDV_BUDGETS (") || strings.Contains(joined, "BankCard4E") {
+		t.Errorf("a 4.3 KB IDV_BUDGETS: problems %v", res.Problems)
+	}
+	// The encryption settings reach the FaceID functions and flows only.
+	delete(env, "IDV_BUDGETS")
+	env["IDV_FACEID_RSA_PUBLIC_KEY"] = strings.Repeat("A", 4000)
+	res = check(p, lookup(env))
+	if joined := strings.Join(res.Problems, "\n"); !strings.Contains(joined, "IDV_FACEID_RSA_PUBLIC_KEY (4000 bytes)") || strings.Contains(joined, "of "+itoa(len(p.Functions))+" function(s)") {
+		t.Errorf("a 4000-byte RSA key: problems %v", res.Problems)
+	}
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -372,3 +372,33 @@ func TestSettingsRules(t *testing.T) {
 		t.Errorf("the hook with IDV_USAGE_METRICS unset: %v", r.Problems)
 	}
 }
+
+// TestEnvSizeLimit: settings that would make a function's environment
+// larger than SCF's 4 KB are refused before the deploy, naming the
+// longest settings and never showing them; the README's realistic values
+// fit.
+func TestEnvSizeLimit(t *testing.T) {
+	p, err := loadPlan(repoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callers = "tcssm:idverify-callers?version=v1"
+	big := `{"*":{"day":1000,"actions":{` + strings.Repeat(`"BankCard4EVerification":{"day":50},`, 120) + `"IdCardVerification":{"day":9}}}}`
+	r := check(p, envOf("IDV_CALLERS_REF", callers, "IDV_BUDGETS", big), true)
+	joined := strings.Join(r.Problems, "\n")
+	if !strings.Contains(joined, fmt.Sprintf("the environment variables of %d function(s) would be over SCF's 4 KB", len(p.Functions))) || !strings.Contains(joined, "IDV_BUDGETS (") {
+		t.Errorf("a 4.3 KB IDV_BUDGETS: problems %v", r.Problems)
+	}
+	if strings.Contains(joined, "BankCard4E") {
+		t.Errorf("the problem shows the value: %s", joined)
+	}
+	// The eID key (a reference) reaches two functions only: one long
+	// reference there is refused naming those.
+	r = check(p, envOf("IDV_CALLERS_REF", callers, "IDV_EID_SM2_PRIVATE_KEY_REF", "tckms:"+strings.Repeat("A", 4000)), true)
+	if joined := strings.Join(r.Problems, "\n"); !strings.Contains(joined, "of 2 function(s)") || !strings.Contains(joined, "IDV_EID_SM2_PRIVATE_KEY_REF (4006 bytes)") {
+		t.Errorf("a long eID key reference: %v", r.Problems)
+	}
+	if r := check(p, envOf("IDV_CALLERS_REF", callers), true); len(r.Problems) != 0 {
+		t.Errorf("nothing set: %v", r.Problems)
+	}
+}
