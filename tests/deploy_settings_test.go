@@ -11,12 +11,14 @@ package tests
 import (
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/idverify/idverify/shared/faceid"
 	"github.com/idverify/idverify/shared/fieldcrypt"
+	"github.com/idverify/idverify/shared/sandbox"
 )
 
 // The settings, as README's configuration table names them.
@@ -250,5 +252,39 @@ func TestDeploySettingsEmptyIsDefault(t *testing.T) {
 				t.Errorf("start line: %+v (found %v), want encryption off and no eID key\n%s", start, found, s.logs())
 			}
 		})
+	}
+}
+
+// TestDeploySettingsSecretsResolveAtStart: the two secret settings are
+// references in the deploy files; GetEidResult's function resolves them at
+// cold start with its role (here SCF's, against the Tencent SSM fake) and
+// uses the values: it starts with the eID key (the reference text itself
+// would not parse as a key or stop the start), and a reference to a value
+// that is not a key stops it naming the variable, never the value.
+func TestDeploySettingsSecretsResolveAtStart(t *testing.T) {
+	bin := buildBinary(t, eidFunction)
+	w := newSecWorld(t)
+	personKey := w.secret(base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
+	w.tc.PutSecretString("idverify-eid-key", "v1", sandbox.EidPrivateKey)
+	w.tc.PutSecretString("idverify-person-key", "v1", `{"key":"`+personKey+`"}`)
+	w.tc.PutSecretString("idverify-not-a-key", "v1", w.secret("not-a-key-3f9e"))
+	config := map[string]string{
+		"IDV_ENV": "development", "IDV_MODE": "sandbox", "IDV_RUNTIME": "local",
+		eidKeySetting:    "tcssm:idverify-eid-key?version=v1",
+		personKeySetting: "tcssm:idverify-person-key?version=v1#key",
+	}
+	s := startServer(t, bin, w.environ(config)...)
+	w.out.Write([]byte(s.logs()))
+	if !strings.Contains(s.logs(), `"eid_identity":true`) {
+		t.Errorf("GetEidResult's function did not start with the eID key its reference names:\n%s", s.logs())
+	}
+	for _, v := range []string{eidKeySetting, personKeySetting} {
+		bad := maps.Clone(config)
+		bad[v] = "tcssm:idverify-not-a-key?version=v1"
+		out, err := execCommand(bin, w.environ(bad)...).CombinedOutput()
+		w.out.Write(out)
+		if err == nil || !strings.Contains(string(out), `"field":"`+v+`"`) {
+			t.Errorf("%s naming a value that is not a key: %v\n%s", v, err, out)
+		}
 	}
 }
