@@ -470,7 +470,15 @@ SSM_PARAMETER_PATH=idverify/*
 KMS_KEY_ARN=arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
 FACEPRINT_RATE_LIMIT=4
 IDV_WEBHOOKS='[{"caller":"shop","url":"https://hooks.example.com/idv","secret":"awssm:idverify/webhook#secret"}]'
+IDV_FACEID_ENCRYPT=SM4-GCM
+IDV_EID_SM2_PRIVATE_KEY_REF=awssm:idverify/eid-key
+IDV_PERSON_KEY_REF=awssm:idverify/person-key
+IDV_BUDGETS='{"*":{"day":1000,"month":20000}}'
+IDV_USAGE_METRICS=emf
 `
+
+// prodBudgets is prodEnv's IDV_BUDGETS as the functions must receive it.
+const prodBudgets = `{"*":{"day":1000,"month":20000}}`
 
 // prodWebhooks is prodEnv's IDV_WEBHOOKS as the functions must receive it.
 const prodWebhooks = `[{"caller":"shop","url":"https://hooks.example.com/idv","secret":"awssm:idverify/webhook#secret"}]`
@@ -513,6 +521,9 @@ func TestDeployAWSDryRun(t *testing.T) {
 		// the flows function, its URL and schedule, and flows on
 		"all (FlowsFunction)", `Function URL (auth NONE); schedule rate(1 minute) with {"Action":"flows/sweep"}`,
 		"ON: IDV_REDIS_URL_REF is set", `"secret":"awssm:****"`,
+		// the encryption and accounting settings, secrets masked
+		`'IdvFaceidEncrypt="SM4-GCM"'`, `'IdvEidSm2PrivateKeyRef="awssm:****"'`, `'IdvPersonKeyRef="awssm:****"'`,
+		`'IdvUsageMetrics="emf"'`, `'IdvUsagePrices=""'`, "IDV_BUDGETS",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--dry-run output lacks %q:\n%s", want, out)
@@ -524,7 +535,7 @@ func TestDeployAWSDryRun(t *testing.T) {
 		}
 	}
 	// The references themselves never appear.
-	for _, secret := range []string{"idverify/faceid", "/idverify/callers", "AQICAHh0ZXN0", "idverify/redis", "idverify/webhook"} {
+	for _, secret := range []string{"idverify/faceid", "/idverify/callers", "AQICAHh0ZXN0", "idverify/redis", "idverify/webhook", "idverify/eid-key", "idverify/person-key"} {
 		if strings.Contains(out+errOut, secret) {
 			t.Errorf("--dry-run shows the reference %q unmasked", secret)
 		}
@@ -603,6 +614,19 @@ func TestDeployAWSRefusals(t *testing.T) {
 			name: "value outside the template's constraints",
 			env:  prodEnv + "LOG_RETENTION_IN_DAYS=12\nIDV_MODE=livee\n",
 			want: []string{"LOG_RETENTION_IN_DAYS (parameter LogRetentionInDays) must be one of", "IDV_MODE (parameter Mode) must be one of live, sandbox"},
+		},
+		{
+			// Checked by the functions' own parsing (app.CheckSettings).
+			name:    "settings the functions would refuse",
+			env:     strings.Replace(prodEnv, "IDV_FACEID_ENCRYPT=SM4-GCM", "IDV_FACEID_ENCRYPT=AES-128-CBC", 1) + "IDV_USAGE_RETENTION=1h\nIDV_PERSON_LIMITS=IdCardVerification=5\n",
+			want:    []string{"IDV_FACEID_ENCRYPT is not an algorithm: use AES-256-CBC, SM4-GCM or off (or leave it unset: off) (parameter IdvFaceidEncrypt)", "IDV_USAGE_RETENTION: want a duration from 24h to 26352h", "IDV_PERSON_LIMITS item 1 (IdCardVerification): want perMinute/perDay"},
+			mustNot: []string{"AES-128-CBC"},
+		},
+		{
+			name:    "plain eID key",
+			env:     strings.Replace(prodEnv, "awssm:idverify/eid-key", "MHcCAQEEIPlainKeyBytes", 1),
+			want:    []string{"IDV_EID_SM2_PRIVATE_KEY_REF holds a plain value, not a reference"},
+			mustNot: []string{"MHcCAQEEIPlainKeyBytes"},
 		},
 		{
 			name:     "stack name too long for CloudFormation",
@@ -744,6 +768,9 @@ echo "Successfully created/updated stack"
 			continue
 		}
 		read[m[1]] = unquote.Replace(m[2][1 : len(m[2])-1])
+	}
+	if read["IdvBudgets"] != prodBudgets || read["IdvFaceidEncrypt"] != "SM4-GCM" || read["IdvEidSm2PrivateKeyRef"] != "awssm:idverify/eid-key" || read["IdvUsageRetention"] != "" {
+		t.Errorf("sam would read IdvBudgets %q IdvFaceidEncrypt %q IdvEidSm2PrivateKeyRef %q IdvUsageRetention %q", read["IdvBudgets"], read["IdvFaceidEncrypt"], read["IdvEidSm2PrivateKeyRef"], read["IdvUsageRetention"])
 	}
 	if read["IdvWebhooks"] != prodWebhooks {
 		t.Errorf("sam would read IdvWebhooks as %q, want %q", read["IdvWebhooks"], prodWebhooks)

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -685,6 +686,14 @@ func TestDeploySCFRepository(t *testing.T) {
 	// variable set means flows on, with the shared store and the store key.
 	refs["IDV_PUBLIC_URL"] = "https://1250000000-abcd1234ef.ap-guangzhou.tencentscf.com"
 	refs["IDV_WEBHOOKS"] = `[{"caller":"shop","url":"https://hooks.example.com/idv","secret":"tcssm:idverify-webhook?version=v1#secret"}]`
+	// The encryption and accounting settings are values the functions
+	// parse (the hook checks them as the functions do), keys on one line.
+	for k, v := range settingValues() {
+		if !slices.Contains(vars, k) {
+			t.Fatalf("serverless.yml does not use ${env:%s}", k)
+		}
+		refs[k] = v
+	}
 	env := map[string]string{}
 	var required, optional []string
 	deployed := false
@@ -727,6 +736,18 @@ func TestDeploySCFRepository(t *testing.T) {
 	fake := tencentcloud.Start(t, tencentcloud.Options{})
 	r := runSCFDeploy(t, fake, deployRoot, refs)
 	checkSCFDeployed(t, fake, deployRoot, refs, r)
+
+	// A setting the functions would refuse stops the deploy in the hook,
+	// named, before anything is created.
+	bad := maps.Clone(refs)
+	bad["IDV_BUDGETS"] = `{"*":{"day":-5}}`
+	bad["IDV_FACEID_ENCRYPT"] = "AES-128-CBC"
+	fake = tencentcloud.Start(t, tencentcloud.Options{})
+	r = runSCFDeploy(t, fake, deployRoot, bad)
+	if msg := r.summary.Error + r.stderr; r.summary.OK || !strings.Contains(msg, "IDV_BUDGETS[\"*\"]: day and month") || !strings.Contains(msg, "IDV_FACEID_ENCRYPT is not an algorithm") || strings.Contains(msg, "AES-128-CBC") {
+		t.Errorf("a deploy with malformed IDV_BUDGETS and IDV_FACEID_ENCRYPT: ok=%v %s\n%s", r.summary.OK, r.summary.Error, tail(r.stderr, 3000))
+	}
+	nothingCreated(t, r)
 }
 
 // TestDeploySCFReadmeSteps follows the README's Tencent steps as written:

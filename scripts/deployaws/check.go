@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
+	"github.com/idverify/idverify/shared/app"
+	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/secrets"
 )
 
@@ -43,11 +46,12 @@ var pairs = [][2]string{
 
 // offWhenEmpty says what a deployment gives up without a setting.
 var offWhenEmpty = map[string]string{
-	"IdvWebankSecretRef": "face-adv and face-adv-result refuse to start in live mode (no WeBank credentials)",
-	"BaiduApiKeyRef":     "the faceprint-* functions refuse to start in live mode (no Baidu credentials)",
-	"RedisUrlRef":        "rate limits, idempotency, provider tokens and async faceAdv jobs are per instance (in memory), and flows are off: the start functions leave the caller's RedirectUrl alone (IDV_PUBLIC_URL empty) and the flows function sees no flow another function began",
-	pWebhooks:            "no webhooks: flows end by their return and result routes",
-	"StoreKeyRef":        "personal data kept in Redis is not sealed (IDV_STORE_KEY unset: a warning at start)",
+	"IdvWebankSecretRef":     "face-adv and face-adv-result refuse to start in live mode (no WeBank credentials)",
+	"BaiduApiKeyRef":         "the faceprint-* functions refuse to start in live mode (no Baidu credentials)",
+	"RedisUrlRef":            "rate limits, idempotency, provider tokens and async faceAdv jobs are per instance (in memory), and flows are off: the start functions leave the caller's RedirectUrl alone (IDV_PUBLIC_URL empty) and the flows function sees no flow another function began",
+	pWebhooks:                "no webhooks: flows end by their return and result routes",
+	"StoreKeyRef":            "personal data kept in Redis is not sealed (IDV_STORE_KEY unset: a warning at start)",
+	"IdvEidSm2PrivateKeyRef": "GetEidResult returns eID identities still encrypted to your SM2 key (no decryption key)",
 }
 
 // grants are the stack parameters that give the functions' roles read
@@ -128,6 +132,8 @@ func check(p *plan, lookup func(string) (val, source string)) checkResult {
 		}
 	}
 	checkFlows(p, &r, production)
+	checkSettings(p, &r)
+	checkEnvSize(p, &r)
 	for _, pr := range p.Params {
 		if why, ok := offWhenEmpty[pr.Name]; ok && get(pr.Name) == "" {
 			if strings.Contains(why, "live mode") && !live {
@@ -220,4 +226,89 @@ func mask(pr *param, v string) string {
 		return s + ":****"
 	}
 	return "****"
+}
+
+// checkSettings checks the functions' optional settings (app.DeploySettings:
+// encryption, per-person limits, budgets, usage) with the parsing the
+// functions run at start, so a value they would refuse stops the deploy
+// here, named with its parameter. Secret parameters hold references,
+// resolved only by the function.
+func checkSettings(p *plan, r *checkResult) {
+	byVar := map[string]*param{}
+	for i := range p.Params {
+		if pr := &p.Params[i]; pr.FnVar != "" && !pr.Secret {
+			byVar[pr.FnVar] = pr
+		}
+	}
+	get := func(v string) string {
+		if pr := byVar[v]; pr != nil {
+			return r.Values[pr.Name].Value
+		}
+		return ""
+	}
+	for _, err := range app.CheckSettings(get) {
+		e := errs.As(err)
+		msg := e.Message
+		if pr := byVar[e.Field]; pr != nil {
+			msg += " (parameter " + pr.Name + ")"
+		}
+		r.Problems = append(r.Problems, msg)
+	}
+}
+
+// lambdaEnvLimit is Lambda's limit on a function's environment variables,
+// names and values together: 4 KB (Lambda quotas, "Environment variables").
+const lambdaEnvLimit = 4096
+
+// computedValueSize stands for a value CloudFormation computes (the flows
+// function's URL, https://<32 characters>.lambda-url.<region>.on.aws/).
+const computedValueSize = 80
+
+// checkEnvSize refuses settings that would make a function's environment
+// larger than Lambda takes: the stack would fail and roll back. Settings are
+// named with their size, never shown.
+func checkEnvSize(p *plan, r *checkResult) {
+	var over []string
+	largest, largestFn := 0, ""
+	used := map[string]bool{}
+	for _, f := range p.Functions {
+		size := 0
+		for v, pn := range f.Env {
+			n := computedValueSize
+			if pn != "" {
+				n = len(r.Values[pn].Value)
+				used[pn] = true
+			}
+			size += len(v) + n
+		}
+		if size > lambdaEnvLimit {
+			over = append(over, f.ID)
+			if size > largest {
+				largest, largestFn = size, f.ID
+			}
+		}
+	}
+	if len(over) == 0 {
+		return
+	}
+	var names []string
+	for pn := range used {
+		if len(r.Values[pn].Value) > 0 {
+			names = append(names, pn)
+		}
+	}
+	size := func(pn string) int { return len(r.Values[pn].Value) }
+	sort.Slice(names, func(i, j int) bool {
+		return size(names[i]) > size(names[j]) || size(names[i]) == size(names[j]) && names[i] < names[j]
+	})
+	var top []string
+	for _, pn := range names[:min(3, len(names))] {
+		v := pn
+		if pr := p.param(pn); pr != nil {
+			v = pr.Var
+		}
+		top = append(top, fmt.Sprintf("%s (%d bytes)", v, size(pn)))
+	}
+	r.Problems = append(r.Problems, fmt.Sprintf("the environment variables of %d function(s) would be over Lambda's 4 KB per function (%s: about %d bytes), and the stack would roll back: shorten the longest settings, %s",
+		len(over), largestFn, largest, strings.Join(top, ", ")))
 }

@@ -45,10 +45,12 @@ Options:
 Settings (environment or --env-file), one per stack parameter:
   secret references      <VAR>_REF: TENCENTCLOUD_SECRET_ID_REF, TENCENTCLOUD_SECRET_KEY_REF,
                          IDV_CALLERS_REF, IDV_REDIS_URL_REF, IDV_STORE_KEY_REF, IDV_WEBANK_SECRET_REF,
-                         IDV_FACEADV_CALLBACK_SECRET_REF, BAIDU_API_KEY_REF, BAIDU_SECRET_KEY_REF
+                         IDV_FACEADV_CALLBACK_SECRET_REF, BAIDU_API_KEY_REF, BAIDU_SECRET_KEY_REF,
+                         IDV_EID_SM2_PRIVATE_KEY_REF, IDV_PERSON_KEY_REF
                          (awssm:, awsssm: or awskms: references only, never the secret)
   function settings      the variable itself: IDV_ENV, IDV_MODE, IDV_LOG_LEVEL, TENCENTCLOUD_REGION,
-                         IDV_WEBANK_APP_ID, ...
+                         IDV_WEBANK_APP_ID, IDV_FACEID_ENCRYPT, IDV_BUDGETS, ... (the encryption,
+                         limits, budgets and usage settings are checked as the functions check them)
   stack settings         SECRETS_MANAGER_SECRET_ARN, SSM_PARAMETER_PATH, KMS_KEY_ARN (what the roles
                          may read), LOG_RETENTION_IN_DAYS, FACE_ADV_RATE_LIMIT, FACEPRINT_RATE_LIMIT
   --dry-run lists every one with its value (references masked) and where it came from.

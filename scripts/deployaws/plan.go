@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -33,6 +34,9 @@ type function struct {
 	// {...}"). The flows function has both and no route.
 	URL       string
 	Schedules []string
+	// Env are its environment variables, Globals' included: the parameter
+	// each is {Ref: ...} of, "" for a value computed by CloudFormation.
+	Env map[string]string
 }
 
 // param is one template parameter and the variable that sets it.
@@ -77,7 +81,7 @@ func loadPlan(file string) (*plan, error) {
 	// Which function variable each parameter feeds: {VAR: {Ref: Param}} in
 	// Globals.Function and in each function's Environment.
 	fnVar := map[string]string{}
-	addEnv := func(n *yaml.Node) error {
+	addEnv := func(n *yaml.Node, into map[string]string) error {
 		var env struct {
 			Environment struct {
 				Variables map[string]yaml.Node `yaml:"Variables"`
@@ -87,6 +91,7 @@ func loadPlan(file string) (*plan, error) {
 			return err
 		}
 		for v, val := range env.Environment.Variables {
+			into[v] = ""
 			// {Ref: Param} feeds a variable; anything else (a value, an
 			// Fn::If over another resource's attribute) is not a setting.
 			var ref map[string]any
@@ -97,6 +102,7 @@ func loadPlan(file string) (*plan, error) {
 			if pn == "" {
 				continue
 			}
+			into[v] = pn
 			if prev, ok := fnVar[pn]; ok && prev != v {
 				return fmt.Errorf("parameter %s feeds both %s and %s", pn, prev, v)
 			}
@@ -104,8 +110,9 @@ func loadPlan(file string) (*plan, error) {
 		}
 		return nil
 	}
+	globalEnv := map[string]string{}
 	if g, ok := doc.Globals["Function"]; ok {
-		if err := addEnv(&g); err != nil {
+		if err := addEnv(&g, globalEnv); err != nil {
 			return nil, fmt.Errorf("%s: Globals: %v", file, err)
 		}
 	}
@@ -140,10 +147,11 @@ func loadPlan(file string) (*plan, error) {
 		if err := r.Properties.Decode(&props); err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", file, id, err)
 		}
-		if err := addEnv(&r.Properties); err != nil {
+		env := maps.Clone(globalEnv)
+		if err := addEnv(&r.Properties, env); err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", file, id, err)
 		}
-		f := function{ID: id, CodeUri: props.CodeUri, Name: strings.TrimSuffix(path.Base(props.CodeUri), ".zip"), URL: props.FunctionUrlConfig.AuthType}
+		f := function{ID: id, CodeUri: props.CodeUri, Name: strings.TrimSuffix(path.Base(props.CodeUri), ".zip"), URL: props.FunctionUrlConfig.AuthType, Env: env}
 		for _, ev := range props.Events {
 			switch ev.Type {
 			case "HttpApi":

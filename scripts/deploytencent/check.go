@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/idverify/idverify/shared/app"
+	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/secrets"
 )
 
@@ -25,13 +27,14 @@ var pairs = [][2]string{
 // offWhenEmpty says what a deployment without a setting gives up, for the
 // notes of a deploy that leaves it empty.
 var offWhenEmpty = map[string]string{
-	"TENCENTCLOUD_SECRET_ID_REF": "FaceID is called with the execution role's own credentials (allow it the faceid actions)",
-	"IDV_WEBANK_SECRET_REF":      "face-adv and face-adv-result refuse to start (live mode without WeBank credentials)",
-	"BAIDU_API_KEY_REF":          "the faceprint-* functions refuse to start (live mode without Baidu credentials)",
-	"IDV_REDIS_URL_REF":          "idempotency, rate limits, flow-token owners and flows are per instance (in memory): the flows function cannot see the flows other functions start",
-	"IDV_STORE_KEY_REF":          "stored answers are not sealed (IDV_STORE_KEY unset)",
-	varPublicURL:                 "the flow-start functions leave the caller's RedirectUrl alone (no return route): after this deploy set it to the flows function's Function URL and deploy again",
-	varWebhooks:                  "no webhooks: flows end by their return and result routes",
+	"TENCENTCLOUD_SECRET_ID_REF":  "FaceID is called with the execution role's own credentials (allow it the faceid actions)",
+	"IDV_WEBANK_SECRET_REF":       "face-adv and face-adv-result refuse to start (live mode without WeBank credentials)",
+	"BAIDU_API_KEY_REF":           "the faceprint-* functions refuse to start (live mode without Baidu credentials)",
+	"IDV_REDIS_URL_REF":           "idempotency, rate limits, flow-token owners and flows are per instance (in memory): the flows function cannot see the flows other functions start",
+	"IDV_STORE_KEY_REF":           "stored answers are not sealed (IDV_STORE_KEY unset)",
+	varPublicURL:                  "the flow-start functions leave the caller's RedirectUrl alone (no return route): after this deploy set it to the flows function's Function URL and deploy again",
+	varWebhooks:                   "no webhooks: flows end by their return and result routes",
+	"IDV_EID_SM2_PRIVATE_KEY_REF": "GetEidResult returns eID identities still encrypted to your SM2 key (no decryption key)",
 }
 
 // checkResult is the outcome of checking the variables a plan uses.
@@ -92,6 +95,8 @@ func check(p *plan, lookup func(string) (string, bool), fill bool) checkResult {
 		}
 	}
 	checkFlows(p, &r)
+	checkSettings(&r)
+	checkEnvSize(p, &r)
 	vars := make([]string, 0, len(offWhenEmpty))
 	for v := range offWhenEmpty {
 		vars = append(vars, v)
@@ -120,4 +125,65 @@ func refProblem(val string) string {
 		return fmt.Sprintf("a %s reference cannot be resolved on Tencent SCF: use tckms: or tcssm:", ref.Scheme)
 	}
 	return ""
+}
+
+// checkSettings checks the functions' optional settings (app.DeploySettings:
+// encryption, per-person limits, budgets, usage) with the parsing the
+// functions run at start, so a value they would refuse stops the deploy
+// here, named. A plain setting is the ${env:X} of its own name; a secret
+// one (X_REF) is a reference, resolved only by the function.
+func checkSettings(r *checkResult) {
+	for _, err := range app.CheckSettings(func(v string) string { return r.Values[v] }) {
+		r.Problems = append(r.Problems, errs.As(err).Message)
+	}
+}
+
+// scfEnvLimit is SCF's limit on a function's environment variables, names
+// and values together: 4 KB ("Maximum environment variable size per
+// function", SCF quota limits, cloud.tencent.com/document/product/583/11637).
+const scfEnvLimit = 4096
+
+// checkEnvSize refuses settings that would make a function's environment
+// larger than SCF takes: CreateFunction would refuse it halfway through
+// the deploy, after other functions were created. Settings are named by
+// size, never shown.
+func checkEnvSize(p *plan, r *checkResult) {
+	var over []string
+	largest, largestFn := 0, ""
+	sizes := map[string]int{} // variable -> its value's length
+	for _, f := range p.Functions {
+		size := 0
+		for _, e := range f.Env {
+			v := envRef.ReplaceAllStringFunc(e.Value, func(m string) string {
+				name := envRef.FindStringSubmatch(m)[1]
+				sizes[name] = len(r.Values[name])
+				return r.Values[name]
+			})
+			size += len(e.Key) + len(v)
+		}
+		if size > scfEnvLimit {
+			over = append(over, f.Key)
+			if size > largest {
+				largest, largestFn = size, f.Key
+			}
+		}
+	}
+	if len(over) == 0 {
+		return
+	}
+	names := make([]string, 0, len(sizes))
+	for v := range sizes {
+		names = append(names, v)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		return sizes[names[i]] > sizes[names[j]] || sizes[names[i]] == sizes[names[j]] && names[i] < names[j]
+	})
+	var top []string
+	for _, v := range names[:min(3, len(names))] {
+		if sizes[v] > 0 {
+			top = append(top, fmt.Sprintf("%s (%d bytes)", v, sizes[v]))
+		}
+	}
+	r.Problems = append(r.Problems, fmt.Sprintf("the environment variables of %d function(s) would be over SCF's 4 KB per function (%s: %d bytes), and SCF would refuse them halfway through the deploy: shorten the longest settings, %s",
+		len(over), largestFn, largest, strings.Join(top, ", ")))
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/idverify/idverify/shared/faceadv"
 	"github.com/idverify/idverify/shared/faceid"
 	"github.com/idverify/idverify/shared/faceprint"
+	"github.com/idverify/idverify/shared/fieldcrypt"
 )
 
 const repoFile = "../../serverless.yml"
@@ -285,5 +288,117 @@ func TestFlowsRules(t *testing.T) {
 	r := check(p, envOf("IDV_CALLERS_REF", callers), true)
 	if len(r.Problems) != 0 || !strings.Contains(strings.Join(r.Notes, "\n"), "the flows function cannot see the flows other functions start") {
 		t.Errorf("flows off: problems %v notes %v", r.Problems, r.Notes)
+	}
+}
+
+// TestSettingsRules: the functions' optional settings (encryption,
+// per-person limits, budgets, usage) are checked as the functions check
+// them, each bad one named and never repeated; secret ones are Tencent
+// references; the eID key reaches GetEidResult's function and the flows
+// function only; unset, each is left empty by the deploy script and
+// refused by the hook (it would arrive as "undefined").
+func TestSettingsRules(t *testing.T) {
+	p, err := loadPlan(repoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callers = "tcssm:idverify-callers?version=v1"
+	if got := p.Vars["IDV_EID_SM2_PRIVATE_KEY_REF"]; strings.Join(got, ",") != "flows,get-eid-result" {
+		t.Errorf("IDV_EID_SM2_PRIVATE_KEY_REF is used by %v, want flows and get-eid-result", got)
+	}
+	for _, v := range []string{"IDV_PERSON_LIMITS", "IDV_PERSON_KEY_REF", "IDV_BUDGETS", "IDV_USAGE_PRICES", "IDV_USAGE_RETENTION", "IDV_USAGE_METRICS"} {
+		if len(p.Vars[v]) != len(p.Functions) {
+			t.Errorf("%s reaches %d of %d functions, want every one", v, len(p.Vars[v]), len(p.Functions))
+		}
+	}
+	if n := len(p.Vars["IDV_FACEID_ENCRYPT"]); n != len(faceid.All())+1 {
+		t.Errorf("IDV_FACEID_ENCRYPT reaches %d functions, want the %d FaceID ones and flows", n, len(faceid.All()))
+	}
+
+	good := []string{"IDV_CALLERS_REF", callers,
+		"IDV_FACEID_ENCRYPT", "SM4-GCM",
+		"IDV_FACEID_SM2_PUBLIC_KEY", base64.StdEncoding.EncodeToString([]byte(fieldcrypt.TencentSM2PublicKey)),
+		"IDV_EID_SM2_PRIVATE_KEY_REF", "tcssm:idverify-eid-key?version=v1",
+		"IDV_PERSON_LIMITS", "IdCardVerification=5/20",
+		"IDV_PERSON_KEY_REF", "tcssm:idverify-person-key?version=v1",
+		"IDV_BUDGETS", `{"*":{"day":1000,"month":20000}}`,
+		"IDV_USAGE_PRICES", `{"currency":"CNY","perCall":{"IdCardVerification":0.3}}`,
+		"IDV_USAGE_RETENTION", "9600h",
+		"IDV_USAGE_METRICS", "log",
+	}
+	if r := check(p, envOf(good...), true); len(r.Problems) != 0 {
+		t.Fatalf("good settings: %v", r.Problems)
+	}
+	with := func(kv ...string) checkResult {
+		return check(p, envOf(append(slices.Clone(good), kv...)...), true)
+	}
+	const marker = "value-5d1c"
+	for _, c := range []struct{ kv []string }{
+		{[]string{"IDV_FACEID_ENCRYPT", "AES-128-" + marker}},
+		{[]string{"IDV_FACEID_RSA_PUBLIC_KEY", marker}},
+		{[]string{"IDV_PERSON_LIMITS", "IdCardVerification=" + marker}},
+		{[]string{"IDV_BUDGETS", `{"*":{"day":-1,"x":"` + marker + `"}}`}},
+		{[]string{"IDV_USAGE_PRICES", `{"perCall":{"NoSuchAction":1},"x":"` + marker + `"}`}},
+		{[]string{"IDV_USAGE_RETENTION", "1h" + marker}},
+		{[]string{"IDV_USAGE_METRICS", "cloudwatch" + marker}},
+	} {
+		r := with(c.kv...)
+		joined := strings.Join(r.Problems, "\n")
+		if len(r.Problems) != 1 || !strings.HasPrefix(joined, c.kv[0]) {
+			t.Errorf("%s malformed: problems %v, want one naming it", c.kv[0], r.Problems)
+		}
+		if strings.Contains(joined, marker) {
+			t.Errorf("%s: a problem repeats the value: %s", c.kv[0], joined)
+		}
+	}
+	// Secrets: Tencent references only, never repeated.
+	for _, v := range []string{"IDV_PERSON_KEY_REF", "IDV_EID_SM2_PRIVATE_KEY_REF"} {
+		r := with(v, "plain-"+marker)
+		if !strings.Contains(strings.Join(r.Problems, "\n"), v+": not a secret reference") || strings.Contains(strings.Join(r.Problems, "\n"), marker) {
+			t.Errorf("%s plain: %v", v, r.Problems)
+		}
+	}
+	// Unset: the deploy script leaves it empty (the default), the hook
+	// refuses it.
+	r := check(p, envOf("IDV_CALLERS_REF", callers), true)
+	if v, ok := r.Values["IDV_BUDGETS"]; len(r.Problems) != 0 || !ok || v != "" || !r.Unset["IDV_BUDGETS"] {
+		t.Errorf("IDV_BUDGETS unset: %q %v %v", v, ok, r.Problems)
+	}
+	if !strings.Contains(strings.Join(r.Notes, "\n"), "IDV_EID_SM2_PRIVATE_KEY_REF is empty: GetEidResult returns eID identities still encrypted") {
+		t.Errorf("notes do not say what an empty eID key leaves: %v", r.Notes)
+	}
+	r = check(p, envOf("IDV_CALLERS_REF", callers), false)
+	if !strings.Contains(strings.Join(r.Problems, "\n"), "IDV_USAGE_METRICS is not set: scf deploy would give") {
+		t.Errorf("the hook with IDV_USAGE_METRICS unset: %v", r.Problems)
+	}
+}
+
+// TestEnvSizeLimit: settings that would make a function's environment
+// larger than SCF's 4 KB are refused before the deploy, naming the
+// longest settings and never showing them; the README's realistic values
+// fit.
+func TestEnvSizeLimit(t *testing.T) {
+	p, err := loadPlan(repoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callers = "tcssm:idverify-callers?version=v1"
+	big := `{"*":{"day":1000,"actions":{` + strings.Repeat(`"BankCard4EVerification":{"day":50},`, 120) + `"IdCardVerification":{"day":9}}}}`
+	r := check(p, envOf("IDV_CALLERS_REF", callers, "IDV_BUDGETS", big), true)
+	joined := strings.Join(r.Problems, "\n")
+	if !strings.Contains(joined, fmt.Sprintf("the environment variables of %d function(s) would be over SCF's 4 KB", len(p.Functions))) || !strings.Contains(joined, "IDV_BUDGETS (") {
+		t.Errorf("a 4.3 KB IDV_BUDGETS: problems %v", r.Problems)
+	}
+	if strings.Contains(joined, "BankCard4E") {
+		t.Errorf("the problem shows the value: %s", joined)
+	}
+	// The eID key (a reference) reaches two functions only: one long
+	// reference there is refused naming those.
+	r = check(p, envOf("IDV_CALLERS_REF", callers, "IDV_EID_SM2_PRIVATE_KEY_REF", "tckms:"+strings.Repeat("A", 4000)), true)
+	if joined := strings.Join(r.Problems, "\n"); !strings.Contains(joined, "of 2 function(s)") || !strings.Contains(joined, "IDV_EID_SM2_PRIVATE_KEY_REF (4006 bytes)") {
+		t.Errorf("a long eID key reference: %v", r.Problems)
+	}
+	if r := check(p, envOf("IDV_CALLERS_REF", callers), true); len(r.Problems) != 0 {
+		t.Errorf("nothing set: %v", r.Problems)
 	}
 }

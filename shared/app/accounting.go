@@ -52,37 +52,26 @@ func (e *Env) accounting(auth gateway.Authenticator, mode string) (gateway.Contr
 }
 
 func (e *Env) buildAccounting(auth gateway.Authenticator, mode string) ([]gateway.Interceptor, gateway.Contract, error) {
+	var ids []string
+	if set, ok := auth.(*callers.Set); ok {
+		ids = set.IDs()
+	}
+	cfg, err := accountingFromEnv(e.Getenv, ids)
+	if err != nil {
+		return nil, nil, err
+	}
 	var q quota.Store = quota.NewMemory(nil)
 	if e.Redis != nil {
 		q = quota.NewRedis(e.Redis, "idv:q:")
 	}
-	retention := usage.DefaultRetention
-	if v := strings.TrimSpace(e.Getenv(usageRetentionVar)); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 24*time.Hour || d > 3*366*24*time.Hour {
-			return nil, nil, errs.Configf(usageRetentionVar, "%s: want a duration from 24h to 26352h (3 years), such as 9600h", usageRetentionVar)
-		}
-		retention = d
-	}
-	var store usage.Store = usage.NewMemory(retention)
+	var store usage.Store = usage.NewMemory(cfg.retention)
 	if e.Redis != nil {
-		store = usage.NewRedis(e.Redis, "idv:usage:", retention)
+		store = usage.NewRedis(e.Redis, "idv:usage:", cfg.retention)
 	}
-	metrics, err := e.usageMetrics()
-	if err != nil {
-		return nil, nil, err
-	}
-	prices, err := usage.ParsePrices(e.Getenv(usage.PricesVar), providerAction)
-	if err != nil {
-		return nil, nil, errs.Configf(usage.PricesVar, "%s", err.Error())
-	}
+	metrics := e.usageMetrics(cfg.metrics)
 	icpt := []gateway.Interceptor{usage.NewRecorder(store, metrics, e.Log)}
 
-	limits, err := personlimit.Parse(e.Getenv(personlimit.Var))
-	if err != nil {
-		return nil, nil, errs.Configf(personlimit.Var, "%s", err.Error())
-	}
-	if len(limits) > 0 {
+	if limits := cfg.limits; len(limits) > 0 {
 		key, shared, err := e.personKey()
 		if err != nil {
 			return nil, nil, err
@@ -101,21 +90,52 @@ func (e *Env) buildAccounting(auth gateway.Authenticator, mode string) ([]gatewa
 		icpt = append(icpt, pl)
 	}
 
-	var ids []string
-	if set, ok := auth.(*callers.Set); ok {
-		ids = set.IDs()
+	if len(cfg.budgets) > 0 {
+		icpt = append(icpt, budget.New(q, cfg.budgets, e.Log, nil))
+	}
+	return icpt, usage.NewContract(store, cfg.prices, mode), nil
+}
+
+// accountingConfig is what the accounting settings say.
+type accountingConfig struct {
+	retention time.Duration
+	metrics   string // emf, log or off
+	prices    usage.Prices
+	limits    map[string]personlimit.Limit
+	budgets   budget.Budgets
+}
+
+// accountingFromEnv reads the accounting settings, for a function's start
+// and for the deploy preflights (CheckSettings): one parser, so a value a
+// preflight passes is one the function accepts. callerIDs are the
+// configured callers a budget may name (nil: any id, when the callers are
+// not known, as in a preflight where IDV_CALLERS is a reference).
+func accountingFromEnv(getenv func(string) string, callerIDs []string) (*accountingConfig, error) {
+	cfg := &accountingConfig{retention: usage.DefaultRetention}
+	if v := strings.TrimSpace(getenv(usageRetentionVar)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 24*time.Hour || d > 3*366*24*time.Hour {
+			return nil, errs.Configf(usageRetentionVar, "%s: want a duration from 24h to 26352h (3 years), such as 9600h", usageRetentionVar)
+		}
+		cfg.retention = d
+	}
+	var err error
+	if cfg.metrics, err = usageMetricsSetting(getenv); err != nil {
+		return nil, err
+	}
+	if cfg.prices, err = usage.ParsePrices(getenv(usage.PricesVar), providerAction); err != nil {
+		return nil, errs.Configf(usage.PricesVar, "%s", err.Error())
+	}
+	if cfg.limits, err = personlimit.Parse(getenv(personlimit.Var)); err != nil {
+		return nil, errs.Configf(personlimit.Var, "%s", err.Error())
 	}
 	billable := func(a string) bool {
 		return billing.Chargeable(billing.FaceID, a) || billing.Chargeable(billing.FaceAdv, a)
 	}
-	budgets, err := budget.Parse(e.Getenv(budget.Var), billable, ids)
-	if err != nil {
-		return nil, nil, errs.Configf(budget.Var, "%s", err.Error())
+	if cfg.budgets, err = budget.Parse(getenv(budget.Var), billable, callerIDs); err != nil {
+		return nil, errs.Configf(budget.Var, "%s", err.Error())
 	}
-	if len(budgets) > 0 {
-		icpt = append(icpt, budget.New(q, budgets, e.Log, nil))
-	}
-	return icpt, usage.NewContract(store, prices, mode), nil
+	return cfg, nil
 }
 
 // providerAction says whether name is a provider action (not "*", not a
@@ -136,12 +156,8 @@ func providerAction(name string) bool {
 // derived from IDV_STORE_KEY, else a random key of this process (shared
 // is then false).
 func (e *Env) personKey() (key []byte, shared bool, err error) {
-	if raw := strings.TrimSpace(e.Getenv(PersonKeyVar)); raw != "" {
-		k, err := seal.ParseKey(raw)
-		if err != nil {
-			return nil, false, errs.Configf(PersonKeyVar, "%s: %s", PersonKeyVar, errs.As(err).Message)
-		}
-		return k, true, nil
+	if k, err := personKeyFromEnv(e.Getenv); err != nil || k != nil {
+		return k, k != nil, err
 	}
 	sk, err := e.storeKey()
 	if err != nil {
@@ -157,14 +173,26 @@ func (e *Env) personKey() (key []byte, shared bool, err error) {
 	return k, false, nil
 }
 
-// usageMetrics are where counts go besides the store: IDV_USAGE_METRICS
-// emf (CloudWatch Embedded Metric Format on stdout; the default on
-// Lambda), log (JSON log fields; the default on SCF) or off (the default
-// for a local server).
-func (e *Env) usageMetrics() (usage.Metrics, error) {
-	v := strings.ToLower(strings.TrimSpace(e.Getenv(usageMetricsVar)))
+// personKeyFromEnv is IDV_PERSON_KEY, nil when it is not set.
+func personKeyFromEnv(getenv func(string) string) ([]byte, error) {
+	raw := strings.TrimSpace(getenv(PersonKeyVar))
+	if raw == "" {
+		return nil, nil
+	}
+	k, err := seal.ParseKey(raw)
+	if err != nil {
+		return nil, errs.Configf(PersonKeyVar, "%s: %s", PersonKeyVar, errs.As(err).Message)
+	}
+	return k, nil
+}
+
+// usageMetricsSetting is IDV_USAGE_METRICS as it applies: emf (CloudWatch
+// Embedded Metric Format on stdout; the default on Lambda), log (JSON log
+// fields; the default on SCF) or off (the default for a local server).
+func usageMetricsSetting(getenv func(string) string) (string, error) {
+	v := strings.ToLower(strings.TrimSpace(getenv(usageMetricsVar)))
 	if v == "" {
-		switch rt, _ := runtime.Detect(e.Getenv); rt {
+		switch rt, _ := runtime.Detect(getenv); rt {
 		case runtime.ModeLambda:
 			v = "emf"
 		case runtime.ModeLocal:
@@ -174,12 +202,19 @@ func (e *Env) usageMetrics() (usage.Metrics, error) {
 		}
 	}
 	switch v {
-	case "emf":
-		return usage.EMF(os.Stdout, "idverify"), nil
-	case "log":
-		return usage.LogFields(e.Log.With(slog.String("metric", "usage"))), nil
-	case "off":
-		return nil, nil
+	case "emf", "log", "off":
+		return v, nil
 	}
-	return nil, errs.Configf(usageMetricsVar, "%s: use emf, log or off (or leave it unset)", usageMetricsVar)
+	return "", errs.Configf(usageMetricsVar, "%s: use emf, log or off (or leave it unset)", usageMetricsVar)
+}
+
+// usageMetrics are where counts go besides the store, by the setting.
+func (e *Env) usageMetrics(setting string) usage.Metrics {
+	switch setting {
+	case "emf":
+		return usage.EMF(os.Stdout, "idverify")
+	case "log":
+		return usage.LogFields(e.Log.With(slog.String("metric", "usage")))
+	}
+	return nil
 }
