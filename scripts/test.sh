@@ -9,7 +9,7 @@
 #                                (no race detector, no real-binary or npm tests, no fuzzing)
 #   scripts/test.sh --help       this text
 #   FUZZTIME=0 scripts/test.sh   everything but the fuzzing pass
-#   FUZZTIME=10s scripts/test.sh longer fuzzing (default 4s a target)
+#   FUZZTIME=10s scripts/test.sh longer fuzzing (default 3s a target)
 #
 # Each step prints when it started (seconds since the run began) and how
 # long it took, so a slow step shows itself.
@@ -66,7 +66,7 @@ step "go test the Lambda build's AWS configuration (-tags idv_lambda)"
 go vet -tags idv_lambda,idv_no_tencent ./shared/secrets/...
 go test -count=1 -tags idv_lambda,idv_no_tencent ./shared/secrets/...
 
-FUZZTIME=${FUZZTIME:-4s}
+FUZZTIME=${FUZZTIME:-3s}
 
 # fuzz_one runs one target. Go 1.26's fuzz coordinator can fail a run with a
 # bare "context deadline exceeded" when -fuzztime ends while a worker is
