@@ -75,10 +75,13 @@ func genRegistry(s *spec) string {
 		codes = append(codes, c)
 	}
 	sort.Strings(codes)
-	b.WriteString("var errorDescriptions = map[string]string{\n")
+	// A function, not a map variable: a map literal is built at init, on
+	// every cold start, and only error answers read it (registry.go keeps
+	// it once built).
+	b.WriteString("func errorDescriptionTable() map[string]string {\n\treturn map[string]string{\n")
 	for _, c := range codes {
-		fmt.Fprintf(&b, "\t%q: %q,\n", c, s.ErrorDescriptions[c])
+		fmt.Fprintf(&b, "\t\t%q: %q,\n", c, s.ErrorDescriptions[c])
 	}
-	b.WriteString("}\n")
+	b.WriteString("\t}\n}\n")
 	return b.String()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/faceidapi"
 	"github.com/idverify/idverify/shared/provider"
+	"github.com/idverify/idverify/shared/runtime"
 	"github.com/idverify/idverify/shared/sandbox"
 	"github.com/idverify/idverify/shared/service"
 	"github.com/idverify/idverify/shared/tencent"
@@ -43,7 +44,11 @@ func faceID(actions []string, newSandbox func(sandbox.Options) *sandbox.Provider
 		if err != nil {
 			return nil, err
 		}
-		return &Built{Contract: c, Banner: banner(c.Mode(), c.ProviderName(), c.Actions(), env.Port(), env.Getenv)}, nil
+		b := &Built{Contract: c}
+		if !runtime.LambdaOnly && env.printsBanner() { // (a constant: the banner is not linked on Lambda)
+			b.Banner = banner(c.Mode(), c.ProviderName(), c.Actions(), env.Port(), env.Getenv)
+		}
+		return b, nil
 	}
 }
 
@@ -101,6 +106,15 @@ func faceIDContract(env *Env, actions []string, newSandbox func(sandbox.Options)
 	env.Log.Info("start", slog.String("mode", mode), slog.String("provider", p.Name()), slog.Int("actions", len(c.Actions())),
 		slog.String("encrypt", crypt.setting()), slog.Bool("eid_identity", crypt.eid != nil))
 	return c, nil
+}
+
+// printsBanner says whether this process may print a banner: only the
+// local server does. Elsewhere (Lambda, SCF) building one would only cost
+// the cold start: it parses IDV_CALLERS a second time, and formats lines
+// nobody reads.
+func (e *Env) printsBanner() bool {
+	m, err := runtime.Detect(e.Getenv)
+	return err == nil && m == runtime.ModeLocal
 }
 
 // Port is the local server's port.

@@ -6,7 +6,10 @@
 // `scripts/generate.sh` run.
 package faceid
 
-import "sort"
+import (
+	"sort"
+	"sync"
+)
 
 // Service and Version are the FaceID API coordinates on the Tencent wire.
 const (
@@ -102,8 +105,11 @@ func All() []*Action {
 	return out
 }
 
+// errorDescriptions is built on first use, not at every cold start.
+var errorDescriptions = sync.OnceValue(errorDescriptionTable)
+
 // ErrorDescription is the Chinese description Tencent gives for an error code.
 func ErrorDescription(code string) (string, bool) {
-	d, ok := errorDescriptions[code]
+	d, ok := errorDescriptions()[code]
 	return d, ok
 }

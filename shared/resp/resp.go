@@ -432,19 +432,29 @@ func ms(d time.Duration) int64 {
 // Script is a Lua script run with EVALSHA, loaded with EVAL when the
 // server does not have it.
 type Script struct {
-	src, sha string
+	src string
+	// sha is the script's SHA-1, hashed on first use: scripts are package
+	// variables of every function, most of which run without Redis, and
+	// hashing them all at init cost each cold start.
+	once sync.Once
+	sha  string
 }
 
 // NewScript makes a Script of src.
-func NewScript(src string) *Script {
-	sum := sha1.Sum([]byte(src))
-	return &Script{src: src, sha: hex.EncodeToString(sum[:])}
+func NewScript(src string) *Script { return &Script{src: src} }
+
+func (s *Script) hash() string {
+	s.once.Do(func() {
+		sum := sha1.Sum([]byte(s.src))
+		s.sha = hex.EncodeToString(sum[:])
+	})
+	return s.sha
 }
 
 // Run runs the script with keys and args.
 func (s *Script) Run(ctx context.Context, c *Client, keys []string, args ...any) *Cmd {
 	a := make([]any, 0, 3+len(keys)+len(args))
-	a = append(a, "EVALSHA", s.sha, len(keys))
+	a = append(a, "EVALSHA", s.hash(), len(keys))
 	for _, k := range keys {
 		a = append(a, k)
 	}

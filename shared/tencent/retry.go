@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idverify/idverify/shared/errs"
@@ -120,29 +121,40 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// busyCodes are, per action, the result codes the registry documents as not
+// busyCodes are the result codes of action the registry documents as not
 // charged and as the verification service being busy or failing inside
 // (繁忙 "busy", 服务异常 "service error"): a repeat is free and may succeed.
 // Codes that are free for other reasons (bad input, no record, daily limit
 // reached, system upgrade) are left alone: repeating them cannot help.
-var busyCodes = func() map[string]map[string]bool {
-	m := map[string]map[string]bool{}
-	for _, a := range faceid.All() {
-		if a.ResultField == "" {
-			continue
-		}
+// Each action's set is built on its first answer and kept: a function
+// serves one or a few actions, and scanning every action's results at init
+// cost each cold start.
+func busyCodes(action string) map[string]bool {
+	if v, ok := busyCache.Load(action); ok {
+		return v.(map[string]bool)
+	}
+	a, ok := faceid.Lookup(action)
+	if !ok {
+		return nil
+	}
+	var m map[string]bool
+	if a.ResultField != "" {
 		for _, r := range a.Results {
 			if r.Charged || !isBusy(r.Description) {
 				continue
 			}
-			if m[a.Name] == nil {
-				m[a.Name] = map[string]bool{}
+			if m == nil {
+				m = map[string]bool{}
 			}
-			m[a.Name][r.Code] = true
+			m[r.Code] = true
 		}
 	}
+	busyCache.Store(action, m)
 	return m
-}()
+}
+
+// busyCache holds busyCodes' sets by action name (registry names only).
+var busyCache sync.Map
 
 func isBusy(description string) bool {
 	return strings.Contains(description, "繁忙") || strings.Contains(description, "服务异常")
@@ -157,7 +169,7 @@ func BusyCodes(action string) []string {
 		return nil
 	}
 	for _, r := range a.Results {
-		if busyCodes[action][r.Code] {
+		if busyCodes(action)[r.Code] {
 			out = append(out, r.Code)
 		}
 	}
@@ -166,7 +178,7 @@ func BusyCodes(action string) []string {
 
 // busyResult reports whether body carries one of action's busy codes.
 func busyResult(action string, body json.RawMessage) (string, bool) {
-	codes := busyCodes[action]
+	codes := busyCodes(action)
 	if codes == nil {
 		return "", false
 	}

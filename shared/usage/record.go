@@ -2,11 +2,12 @@ package usage
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/idverify/idverify/shared/billing"
 	"github.com/idverify/idverify/shared/errs"
@@ -81,41 +82,83 @@ type emf struct {
 	now func() time.Time
 }
 
-type emfMetric struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
-type emfDirective struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []emfMetric `json:"Metrics"`
-}
-
-type emfMeta struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
-}
-
-var emfMetrics = []emfMetric{{"calls", "Count"}, {"charged", "Count"}, {"free", "Count"}, {"uncertain", "Count"}}
-
+// Count writes {"_aws":{"Timestamp":...,"CloudWatchMetrics":[{"Namespace":
+// ns,"Dimensions":[["caller","action","mode"]],"Metrics":[calls, charged,
+// free, uncertain as Count]}]}, then the counts' fields}. The line is
+// appended by hand: encoding/json would build reflection encoders for five
+// types on the first answer of every cold start, for a fixed shape.
 func (e *emf) Count(k Key) {
-	line := struct {
-		AWS emfMeta `json:"_aws"`
-		counts
-	}{
-		AWS: emfMeta{Timestamp: e.now().UnixMilli(), CloudWatchMetrics: []emfDirective{{
-			Namespace: e.ns, Dimensions: [][]string{{"caller", "action", "mode"}}, Metrics: emfMetrics,
-		}}},
-		counts: countsOf(k),
+	c := countsOf(k)
+	b := make([]byte, 0, 384)
+	b = append(b, `{"_aws":{"Timestamp":`...)
+	b = strconv.AppendInt(b, e.now().UnixMilli(), 10)
+	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
+	b = appendJSONString(b, e.ns)
+	b = append(b, `,"Dimensions":[["caller","action","mode"]],"Metrics":[`+
+		`{"Name":"calls","Unit":"Count"},{"Name":"charged","Unit":"Count"},`+
+		`{"Name":"free","Unit":"Count"},{"Name":"uncertain","Unit":"Count"}]}]}`...)
+	for _, f := range [...]struct {
+		name, value string
+	}{{"caller", c.Caller}, {"action", c.Action}, {"mode", c.Mode}, {"code", c.Code}} {
+		b = append(b, `,"`+f.name+`":`...)
+		b = appendJSONString(b, f.value)
 	}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return
+	for _, f := range [...]struct {
+		name string
+		n    int
+	}{{"calls", c.Calls}, {"charged", c.Charged}, {"free", c.Free}, {"uncertain", c.Uncertain}} {
+		b = append(b, `,"`+f.name+`":`...)
+		b = strconv.AppendInt(b, int64(f.n), 10)
 	}
+	b = append(b, "}\n"...)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	_, _ = e.w.Write(append(b, '\n'))
+	_, _ = e.w.Write(b)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD (as
+// encoding/json does), everything else as it is.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\b':
+				b = append(b, '\\', 'b')
+			case c == '\f':
+				b = append(b, '\\', 'f')
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, `\u202`...)
+			b = append(b, hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
 }
 
 // counts are one answer's counters as fields.

@@ -219,3 +219,44 @@ func TestContractRoutes(t *testing.T) {
 		t.Fatal("claimed another path")
 	}
 }
+
+// TestEMFLineIsEncodingJSONs: the hand-appended EMF line is byte for byte
+// what encoding/json makes of the same document, for every kind of string
+// a caller id, action or code could hold (quotes, backslashes, control
+// characters, HTML characters, invalid UTF-8, U+2028/U+2029, non-ASCII).
+func TestEMFLineIsEncodingJSONs(t *testing.T) {
+	type metric struct {
+		Name string `json:"Name"`
+		Unit string `json:"Unit"`
+	}
+	type directive struct {
+		Namespace  string     `json:"Namespace"`
+		Dimensions [][]string `json:"Dimensions"`
+		Metrics    []metric   `json:"Metrics"`
+	}
+	type meta struct {
+		Timestamp         int64       `json:"Timestamp"`
+		CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
+	}
+	at := time.UnixMilli(1767225600123)
+	for _, s := range []string{"web", `a"b\c`, "x\x00\x1f\ty\n", "<&>", "bad\xffutf8\xc3", "\u2028\u2029", "李四", "FailedOperation.X"} {
+		for _, class := range []string{"charged", "free", "uncertain"} {
+			k := Key{Caller: s, Action: "IdCardVerification" + s, Mode: "live", Class: class, Code: s}
+			var got bytes.Buffer
+			e := EMF(&got, "idverify"+s).(*emf)
+			e.now = func() time.Time { return at }
+			e.Count(k)
+			want, err := json.Marshal(struct {
+				AWS meta `json:"_aws"`
+				counts
+			}{meta{at.UnixMilli(), []directive{{"idverify" + s, [][]string{{"caller", "action", "mode"}},
+				[]metric{{"calls", "Count"}, {"charged", "Count"}, {"free", "Count"}, {"uncertain", "Count"}}}}}, countsOf(k)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != string(want)+"\n" {
+				t.Errorf("%q %s:\n got %s\nwant %s", s, class, got.String(), want)
+			}
+		}
+	}
+}
