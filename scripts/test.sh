@@ -60,7 +60,11 @@ if [ "$quick" = 1 ]; then
 fi
 
 step "go test -race (all packages)"
-go test -race -count=1 -timeout 20m ./...
+# ./tests first: go test starts packages in the order given, and ./tests
+# (the real binaries, deploys, browsers: four minutes, one test at a time)
+# then runs while the other packages are linked and tested beside it,
+# instead of after them (245 s instead of 313 s, warm build cache, 2 cores).
+go test -race -count=1 -timeout 20m ./tests ./...
 
 step "go test the Lambda build's AWS configuration (-tags idv_lambda)"
 go vet -tags idv_lambda,idv_no_tencent ./shared/secrets/...
