@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+
+	"github.com/idverify/idverify/shared/jsonshape"
 )
 
 // Detect classifies payload without decoding it fully. It looks at exact,
@@ -25,12 +27,17 @@ func Detect(payload []byte) Kind {
 	if len(payload) == 0 || payload[0] != '{' {
 		return Direct
 	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(payload, &top) != nil {
+	// One pass over the members, keeping only the values the rules read
+	// (slices of payload): a map of every member would copy the body, which
+	// may be megabytes, before the event is decoded for real.
+	top := map[string]json.RawMessage{}
+	if !jsonshape.Members(payload, keep(top, "requestContext", "multiValueHeaders", "version", "routeKey",
+		"httpMethod", "queryString", "resource", "path", "headers")) {
 		return Direct
 	}
-	var rc map[string]json.RawMessage
-	hasRC := isObject(top["requestContext"]) && json.Unmarshal(top["requestContext"], &rc) == nil
+	rc := map[string]json.RawMessage{}
+	hasRC := isObject(top["requestContext"]) && jsonshape.Members(top["requestContext"],
+		keep(rc, "elb", "http", "domainName", "serviceId", "apiId", "resourceId"))
 	_, hasMethod := top["httpMethod"]
 
 	switch {
@@ -56,6 +63,20 @@ func Detect(payload []byte) Kind {
 		return SCFFunctionURL
 	}
 	return Direct
+}
+
+// keep returns a jsonshape.Members callback that records the members named
+// in m (the last of duplicates, as encoding/json keeps).
+func keep(m map[string]json.RawMessage, names ...string) func(name, value []byte) bool {
+	return func(name, value []byte) bool {
+		for _, n := range names {
+			if string(name) == n {
+				m[n] = value
+				break
+			}
+		}
+		return true
+	}
 }
 
 func has(m map[string]json.RawMessage, k string) bool {

@@ -9,8 +9,9 @@ import (
 )
 
 // FuzzFromEvent checks that no payload makes decoding or response encoding
-// panic, and that decoding is consistent with Detect. Run longer with
-// go test -fuzz=FuzzFromEvent ./shared/runtime/event.
+// panic, that decoding is consistent with Detect, and that Detect reads
+// every payload as the reference decoding it with encoding/json does. Run
+// longer with go test -fuzz=FuzzFromEvent ./shared/runtime/event.
 func FuzzFromEvent(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(eventsDir, "*.json"))
 	for _, name := range files {
@@ -20,6 +21,9 @@ func FuzzFromEvent(f *testing.F) {
 	f.Add([]byte(`{"version":"2.0","requestContext":{"http":{}},"isBase64Encoded":true,"body":"=="}`))
 	f.Add([]byte(`{"Type":"timer","TriggerName":"t","Time":"","Message":"[]"}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
+		if got, want := Detect(payload), detectByMaps(payload); got != want {
+			t.Fatalf("Detect %s, encoding/json's maps %s", got, want)
+		}
 		// A timer is a direct payload whose argument is a JSON object, or
 		// an error and no argument.
 		if direct, timer, err := TimerPayload(payload); timer {
