@@ -38,8 +38,13 @@ func Detect(payload []byte) Kind {
 	rc := map[string]json.RawMessage{}
 	hasRC := isObject(top["requestContext"]) && jsonshape.Members(top["requestContext"],
 		keep(rc, "elb", "http", "domainName", "serviceId", "apiId", "resourceId"))
-	_, hasMethod := top["httpMethod"]
+	return classify(top, rc, hasRC)
+}
 
+// classify applies Detect's rules to the event's top-level members and, when
+// requestContext is an object (hasRC), to its members.
+func classify(top, rc map[string]json.RawMessage, hasRC bool) Kind {
+	_, hasMethod := top["httpMethod"]
 	switch {
 	case hasRC && isObject(rc["elb"]):
 		if _, ok := top["multiValueHeaders"]; ok && !isNull(top["multiValueHeaders"]) {
