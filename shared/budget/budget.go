@@ -19,10 +19,6 @@ import (
 	"github.com/idverify/idverify/shared/quota"
 )
 
-// ChinaTime is the zone whose midnight ends a day and whose first of the
-// month starts a month: Tencent bills by Beijing time.
-var ChinaTime = time.FixedZone("UTC+8", 8*3600)
-
 // Guard is the interceptor.
 type Guard struct {
 	store   quota.Store
@@ -94,10 +90,9 @@ func (g *Guard) Intercept(ctx context.Context, c gateway.Contract, call *gateway
 
 // counters are the caps that apply to one call, with their windows.
 func (g *Guard) counters(mode, caller, action string, b Budget, now time.Time) ([]quota.Counter, []capped) {
-	local := now.In(ChinaTime)
-	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, ChinaTime)
-	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, ChinaTime)
-	day, month := local.Format("20060102"), local.Format("200601")
+	dayStart := billing.DayStart(now)
+	monthStart := dayStart.AddDate(0, 0, 1-dayStart.Day())
+	day, month := dayStart.Format("20060102"), dayStart.Format("200601")
 	dayEnds, monthEnds := dayStart.AddDate(0, 0, 1).Sub(now), monthStart.AddDate(0, 1, 0).Sub(now)
 	// One hash tag for every cap of a caller: a Redis Cluster keeps them
 	// in one slot, as the script taking them together needs.

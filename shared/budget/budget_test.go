@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idverify/idverify/shared/billing"
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
 	"github.com/idverify/idverify/shared/quota"
@@ -52,7 +53,7 @@ func mustParse(t *testing.T, v string) Budgets {
 }
 
 func TestDayCapRefusesBeforeSending(t *testing.T) {
-	now := time.Date(2026, 12, 2, 23, 59, 0, 0, ChinaTime)
+	now := time.Date(2026, 12, 2, 23, 59, 0, 0, billing.ChinaTime)
 	g := New(quota.NewMemory(nil), mustParse(t, `{"web":{"day":3,"month":100}}`), nil, func() time.Time { return now })
 	p := &provider{code: "0"}
 	for i := 0; i < 3; i++ {

@@ -23,10 +23,6 @@ import (
 	"github.com/idverify/idverify/shared/quota"
 )
 
-// ChinaTime is the zone whose midnight ends a day: Tencent's per-person
-// limits reset at 0:00 Beijing time ("请第二天0点后重试").
-var ChinaTime = time.FixedZone("UTC+8", 8*3600)
-
 // Limiter is the interceptor.
 type Limiter struct {
 	store  quota.Store
@@ -114,9 +110,8 @@ func (l *Limiter) counters(action string, id Identity, lim Limit, now time.Time)
 		ws = append(ws, window{"minute", time.Unix((m+1)*60, 0).Sub(now)})
 	}
 	if lim.PerDay > 0 {
-		day := now.In(ChinaTime)
-		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, ChinaTime)
-		cs = append(cs, quota.Counter{Key: "p:" + h + ":d:" + day.Format("20060102"), Limit: lim.PerDay, TTL: 25 * time.Hour})
+		start := billing.DayStart(now)
+		cs = append(cs, quota.Counter{Key: "p:" + h + ":d:" + start.Format("20060102"), Limit: lim.PerDay, TTL: 25 * time.Hour})
 		ws = append(ws, window{"day", start.AddDate(0, 0, 1).Sub(now)})
 	}
 	return cs, ws

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idverify/idverify/shared/billing"
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/gateway"
 	"github.com/idverify/idverify/shared/quota"
@@ -48,7 +49,7 @@ func call(action, body string) *gateway.Call {
 }
 
 func TestMinuteAndDayLimits(t *testing.T) {
-	now := time.Date(2026, 12, 2, 10, 0, 30, 0, ChinaTime)
+	now := time.Date(2026, 12, 2, 10, 0, 30, 0, billing.ChinaTime)
 	l := newLimiter(t, "IdCardVerification=2/3", &now)
 	u := &upstream{}
 	c := named{name: "faceid"}
@@ -85,7 +86,7 @@ func TestMinuteAndDayLimits(t *testing.T) {
 	if !errors.As(err, &ra) || ra.RetryAfter() < 13*time.Hour || u.calls != 4 {
 		t.Fatalf("day limit: %v %v calls %d", err, ra, u.calls)
 	}
-	now = time.Date(2026, 12, 3, 0, 0, 1, 0, ChinaTime)
+	now = time.Date(2026, 12, 3, 0, 0, 1, 0, billing.ChinaTime)
 	if _, err := l.Intercept(context.Background(), c, call("IdCardVerification", body), u.next("provider")); err != nil {
 		t.Fatalf("after midnight in China: %v", err)
 	}

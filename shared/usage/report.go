@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/idverify/idverify/shared/billing"
 )
 
 // Prices is the price table of IDV_USAGE_PRICES: the price of one charged
@@ -78,17 +80,16 @@ const MaxDays = 800
 // ParseQuery reads a report's range: from and to as YYYY-MM-DD (default:
 // the first of this month to today, China time), by "day" or "month".
 func ParseQuery(from, to, by, caller, action string, now time.Time) (Query, error) {
-	today := now.In(ChinaTime)
-	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, ChinaTime)
-	q := Query{From: time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, ChinaTime), To: today, Caller: caller, Action: action}
+	today := billing.DayStart(now)
+	q := Query{From: today.AddDate(0, 0, 1-today.Day()), To: today, Caller: caller, Action: action}
 	var err error
 	if from != "" {
-		if q.From, err = time.ParseInLocation("2006-01-02", from, ChinaTime); err != nil {
+		if q.From, err = time.ParseInLocation("2006-01-02", from, billing.ChinaTime); err != nil {
 			return q, errors.New("from: want a date written YYYY-MM-DD")
 		}
 	}
 	if to != "" {
-		if q.To, err = time.ParseInLocation("2006-01-02", to, ChinaTime); err != nil {
+		if q.To, err = time.ParseInLocation("2006-01-02", to, billing.ChinaTime); err != nil {
 			return q, errors.New("to: want a date written YYYY-MM-DD")
 		}
 	}

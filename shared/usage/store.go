@@ -15,16 +15,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idverify/idverify/shared/billing"
 	"github.com/idverify/idverify/shared/errs"
 	"github.com/idverify/idverify/shared/resp"
 )
 
-// ChinaTime is the zone whose midnight ends a usage day: Tencent bills by
-// Beijing time, so a day here is a day on the bill.
-var ChinaTime = time.FixedZone("UTC+8", 8*3600)
-
-// DayOf is the usage day of t, YYYYMMDD.
-func DayOf(t time.Time) string { return t.In(ChinaTime).Format("20060102") }
+// DayOf is the usage day of t, YYYYMMDD: a day on the bill
+// (billing.ChinaTime).
+func DayOf(t time.Time) string { return t.In(billing.ChinaTime).Format("20060102") }
 
 // Key is what one count is kept under within a day.
 type Key struct {
