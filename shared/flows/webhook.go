@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -178,9 +179,11 @@ func eventID(flowID, typ string) string {
 
 // post sends one delivery. The answer's status is all that is read.
 func post(ctx context.Context, client *http.Client, u string, secret []byte, eventID string, body []byte, now time.Time) (int, error) {
+	// Errors name no URL: an endpoint's URL may carry a token of the
+	// caller's, and the error is logged and kept with the delivery.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, errors.New("the endpoint URL is not usable")
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", "idverify-webhooks/1")
@@ -188,6 +191,9 @@ func post(ctx context.Context, client *http.Client, u string, secret []byte, eve
 	req.Header.Set(HeaderSignature, Sign(secret, now, body))
 	resp, err := client.Do(req)
 	if err != nil {
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			return 0, errors.New("network error: timed out")
+		}
 		return 0, errors.New("network error")
 	}
 	resp.Body.Close()
