@@ -38,7 +38,9 @@ const (
 func retries(t *testing.T, logs string) map[string]int {
 	t.Helper()
 	n := map[string]int{}
-	for _, l := range strings.Split(logs, "\n") {
+	lines := strings.Split(logs, "\n")
+	// The last element is empty or a line still being copied from the pipe.
+	for _, l := range lines[:len(lines)-1] {
 		if !strings.HasPrefix(l, "{") {
 			continue
 		}
@@ -306,7 +308,14 @@ func TestFaultsBinary(t *testing.T) {
 			}
 		})
 	}
+	// Log lines come through a pipe: give the last ones a moment to arrive.
 	logs := srv.logs()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if r := retries(t, jsonLines(logs)); r["throttled"] == 2 && r["busy_result"] == 1 {
+			break
+		}
+		logs = srv.logs()
+	}
 	if r := retries(t, jsonLines(logs)); r["throttled"] != 2 || r["busy_result"] != 1 {
 		t.Fatalf("retry log lines: %v\n%s", r, logs)
 	}

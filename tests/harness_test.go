@@ -169,7 +169,9 @@ func execCommand(bin string, env ...string) *exec.Cmd {
 // jsonLines keeps the structured log lines of a process's output.
 func jsonLines(out string) string {
 	var b strings.Builder
-	for _, l := range strings.Split(out, "\n") {
+	lines := strings.Split(out, "\n")
+	// The last element is empty or a line still being copied from the pipe.
+	for _, l := range lines[:len(lines)-1] {
 		if strings.HasPrefix(l, "{") {
 			b.WriteString(l + "\n")
 		}
