@@ -242,7 +242,8 @@ func TestDeploySettingsEmptyIsDefault(t *testing.T) {
 				EidIdentity *bool  `json:"eid_identity"`
 			}
 			found := false
-			for _, line := range strings.Split(jsonLines(s.logs()), "\n") {
+			started := func(l string) bool { return strings.Contains(l, `"msg":"start"`) }
+			for _, line := range strings.Split(jsonLines(logsOnceAll(started, s)), "\n") {
 				if json.Unmarshal([]byte(line), &start) == nil && start.Msg == "start" && start.EidIdentity != nil {
 					found = true
 					break
@@ -275,7 +276,7 @@ func TestDeploySettingsSecretsResolveAtStart(t *testing.T) {
 	}
 	s := startServer(t, bin, w.environ(config)...)
 	w.out.Write([]byte(s.logs()))
-	if !strings.Contains(s.logs(), `"eid_identity":true`) {
+	if !strings.Contains(logsOnceAll(func(l string) bool { return strings.Contains(l, `"eid_identity"`) }, s), `"eid_identity":true`) {
 		t.Errorf("GetEidResult's function did not start with the eID key its reference names:\n%s", s.logs())
 	}
 	for _, v := range []string{eidKeySetting, personKeySetting} {

@@ -308,14 +308,10 @@ func TestFaultsBinary(t *testing.T) {
 			}
 		})
 	}
-	// Log lines come through a pipe: give the last ones a moment to arrive.
-	logs := srv.logs()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if r := retries(t, jsonLines(logs)); r["throttled"] == 2 && r["busy_result"] == 1 {
-			break
-		}
-		logs = srv.logs()
-	}
+	logs := logsOnceAll(func(l string) bool {
+		r := retries(t, jsonLines(l))
+		return r["throttled"] >= 2 && r["busy_result"] >= 1
+	}, srv)
 	if r := retries(t, jsonLines(logs)); r["throttled"] != 2 || r["busy_result"] != 1 {
 		t.Fatalf("retry log lines: %v\n%s", r, logs)
 	}

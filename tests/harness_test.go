@@ -91,6 +91,22 @@ func (s *server) logs() string {
 	return s.stderr.String()
 }
 
+// logsOnceAll waits up to five seconds for every server's logs together to
+// satisfy ok and returns them: a line the server wrote before answering may
+// still be in the pipe when the answer arrives.
+func logsOnceAll(ok func(string) bool, ss ...*server) string {
+	var logs string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		logs = ""
+		for _, s := range ss {
+			logs += s.logs()
+		}
+		if ok(logs) || time.Now().After(deadline) {
+			return logs
+		}
+	}
+}
+
 func freePort(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

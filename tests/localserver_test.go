@@ -121,7 +121,7 @@ func TestLocalServerDoneWhen(t *testing.T) {
 			t.Errorf("sandbox answer not marked: %v %v", resp.Header, env.Response["RequestId"])
 		}
 	}
-	if !strings.Contains(s.logs(), "sandbox") || !strings.Contains(s.logs(), "curl") {
+	if l := logsOnceAll(func(l string) bool { return strings.Contains(l, "curl") }, s); !strings.Contains(l, "sandbox") || !strings.Contains(l, "curl") {
 		t.Errorf("banner should name the mode and show a curl example:\n%s", s.logs())
 	}
 }

@@ -174,7 +174,8 @@ func TestLimitsBudgetsAndUsageReport(t *testing.T) {
 		t.Fatalf("%d refusals over budget, want 44", n)
 	}
 	// Nearly used: warned once across both instances.
-	if n := strings.Count(a.logs()+b.logs(), `"msg":"budget nearly used"`); n != 1 {
+	warned := func(l string) bool { return strings.Count(l, `"msg":"budget nearly used"`) >= 1 }
+	if n := strings.Count(logsOnceAll(warned, a, b), `"msg":"budget nearly used"`); n != 1 {
 		t.Fatalf("%d budget warnings, want 1", n)
 	}
 
@@ -242,7 +243,7 @@ func TestLimitsBudgetsAndUsageReport(t *testing.T) {
 	checkReport(t, "GET /v1/usage", &viaURL, billable, personCalls)
 
 	// The counts carried in the SCF-style log fields agree.
-	logs := a.logs() + b.logs()
+	logs := logsOnceAll(func(l string) bool { return strings.Count(l, `"msg":"usage"`) >= 64+8+10+64+5 }, a, b)
 	if n := strings.Count(logs, `"msg":"usage"`); n != 64+8+10+64+5 {
 		t.Fatalf("%d usage log lines, want %d", n, 64+8+10+64+5)
 	}
