@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/idverify/idverify/shared/app"
@@ -256,59 +255,29 @@ func checkSettings(p *plan, r *checkResult) {
 	}
 }
 
-// lambdaEnvLimit is Lambda's limit on a function's environment variables,
-// names and values together: 4 KB (Lambda quotas, "Environment variables").
-const lambdaEnvLimit = 4096
-
 // computedValueSize stands for a value CloudFormation computes (the flows
 // function's URL, https://<32 characters>.lambda-url.<region>.on.aws/).
 const computedValueSize = 80
 
 // checkEnvSize refuses settings that would make a function's environment
-// larger than Lambda takes: the stack would fail and roll back. Settings are
-// named with their size, never shown.
+// larger than Lambda takes: the stack would fail and roll back.
 func checkEnvSize(p *plan, r *checkResult) {
-	var over []string
-	largest, largestFn := 0, ""
-	used := map[string]bool{}
+	fnSize, sizes := map[string]int{}, map[string]int{}
 	for _, f := range p.Functions {
-		size := 0
 		for v, pn := range f.Env {
 			n := computedValueSize
 			if pn != "" {
 				n = len(r.Values[pn].Value)
-				used[pn] = true
+				name := pn
+				if pr := p.param(pn); pr != nil {
+					name = pr.Var
+				}
+				sizes[name] = n
 			}
-			size += len(v) + n
-		}
-		if size > lambdaEnvLimit {
-			over = append(over, f.ID)
-			if size > largest {
-				largest, largestFn = size, f.ID
-			}
+			fnSize[f.ID] += len(v) + n
 		}
 	}
-	if len(over) == 0 {
-		return
+	if msg := app.EnvOverLimit("Lambda", "the stack would roll back", fnSize, sizes); msg != "" {
+		r.Problems = append(r.Problems, msg)
 	}
-	var names []string
-	for pn := range used {
-		if len(r.Values[pn].Value) > 0 {
-			names = append(names, pn)
-		}
-	}
-	size := func(pn string) int { return len(r.Values[pn].Value) }
-	sort.Slice(names, func(i, j int) bool {
-		return size(names[i]) > size(names[j]) || size(names[i]) == size(names[j]) && names[i] < names[j]
-	})
-	var top []string
-	for _, pn := range names[:min(3, len(names))] {
-		v := pn
-		if pr := p.param(pn); pr != nil {
-			v = pr.Var
-		}
-		top = append(top, fmt.Sprintf("%s (%d bytes)", v, size(pn)))
-	}
-	r.Problems = append(r.Problems, fmt.Sprintf("the environment variables of %d function(s) would be over Lambda's 4 KB per function (%s: about %d bytes), and the stack would roll back: shorten the longest settings, %s",
-		len(over), largestFn, largest, strings.Join(top, ", ")))
 }

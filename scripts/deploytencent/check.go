@@ -138,52 +138,22 @@ func checkSettings(r *checkResult) {
 	}
 }
 
-// scfEnvLimit is SCF's limit on a function's environment variables, names
-// and values together: 4 KB ("Maximum environment variable size per
-// function", SCF quota limits, cloud.tencent.com/document/product/583/11637).
-const scfEnvLimit = 4096
-
 // checkEnvSize refuses settings that would make a function's environment
 // larger than SCF takes: CreateFunction would refuse it halfway through
-// the deploy, after other functions were created. Settings are named by
-// size, never shown.
+// the deploy, after other functions were created.
 func checkEnvSize(p *plan, r *checkResult) {
-	var over []string
-	largest, largestFn := 0, ""
-	sizes := map[string]int{} // variable -> its value's length
+	fnSize, sizes := map[string]int{}, map[string]int{}
 	for _, f := range p.Functions {
-		size := 0
 		for _, e := range f.Env {
 			v := envRef.ReplaceAllStringFunc(e.Value, func(m string) string {
 				name := envRef.FindStringSubmatch(m)[1]
 				sizes[name] = len(r.Values[name])
 				return r.Values[name]
 			})
-			size += len(e.Key) + len(v)
-		}
-		if size > scfEnvLimit {
-			over = append(over, f.Key)
-			if size > largest {
-				largest, largestFn = size, f.Key
-			}
+			fnSize[f.Key] += len(e.Key) + len(v)
 		}
 	}
-	if len(over) == 0 {
-		return
+	if msg := app.EnvOverLimit("SCF", "SCF would refuse them halfway through the deploy", fnSize, sizes); msg != "" {
+		r.Problems = append(r.Problems, msg)
 	}
-	names := make([]string, 0, len(sizes))
-	for v := range sizes {
-		names = append(names, v)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		return sizes[names[i]] > sizes[names[j]] || sizes[names[i]] == sizes[names[j]] && names[i] < names[j]
-	})
-	var top []string
-	for _, v := range names[:min(3, len(names))] {
-		if sizes[v] > 0 {
-			top = append(top, fmt.Sprintf("%s (%d bytes)", v, sizes[v]))
-		}
-	}
-	r.Problems = append(r.Problems, fmt.Sprintf("the environment variables of %d function(s) would be over SCF's 4 KB per function (%s: %d bytes), and SCF would refuse them halfway through the deploy: shorten the longest settings, %s",
-		len(over), largestFn, largest, strings.Join(top, ", ")))
 }

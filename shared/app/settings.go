@@ -1,6 +1,8 @@
 package app
 
 import (
+	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/idverify/idverify/shared/budget"
@@ -90,4 +92,45 @@ func CheckSettings(getenv func(string) string) []error {
 		}
 	}
 	return out
+}
+
+// EnvLimit is both clouds' limit on one function's environment, names and
+// values together: 4 KB (SCF quota limits, cloud.tencent.com/document/
+// product/583/11637; Lambda quotas, "Environment variables").
+const EnvLimit = 4096
+
+// EnvOverLimit is the deploy preflights' one refusal of environments over
+// EnvLimit, or "" when every function fits: the cloud would otherwise refuse
+// them partway through a deploy. fnSize is each function's environment size;
+// settingSize the size of each setting's value, under the name the operator
+// sets. Settings are named with their size, never shown.
+func EnvOverLimit(cloud, consequence string, fnSize, settingSize map[string]int) string {
+	over, largest, largestFn := 0, 0, ""
+	for fn, size := range fnSize {
+		if size > EnvLimit {
+			over++
+			if size > largest || size == largest && fn < largestFn {
+				largest, largestFn = size, fn
+			}
+		}
+	}
+	if over == 0 {
+		return ""
+	}
+	var names []string
+	for v, n := range settingSize {
+		if n > 0 {
+			names = append(names, v)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := settingSize[names[i]], settingSize[names[j]]
+		return a > b || a == b && names[i] < names[j]
+	})
+	var top []string
+	for _, v := range names[:min(3, len(names))] {
+		top = append(top, fmt.Sprintf("%s (%d bytes)", v, settingSize[v]))
+	}
+	return fmt.Sprintf("the environment variables of %d function(s) would be over %s's 4 KB per function (%s: %d bytes), and %s: shorten the longest settings, %s",
+		over, cloud, largestFn, largest, consequence, strings.Join(top, ", "))
 }
