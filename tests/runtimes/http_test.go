@@ -97,7 +97,7 @@ func TestGracefulShutdown(t *testing.T) {
 		resp.Body.Close()
 		done <- result{resp.StatusCode, nil}
 	}()
-	time.Sleep(200 * time.Millisecond) // let the request reach the handler
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(fn.Proc.Output(), "slow request started") }, "the request to reach the handler")
 	if err := fn.Proc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,7 @@ func (echo) ServeRequest(ctx context.Context, r *gateway.Request) *gateway.Respo
 		return &gateway.Response{Status: 204, Header: http.Header{"Set-Cookie": {"a=1", "b=2"}}}
 	case "/slow":
 		ms, _ := strconv.Atoi(r.Header.Get("X-Sleep-Ms"))
+		os.Stderr.WriteString("echofn: slow request started\n") // tests wait for it
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 	case "/panic":
 		panic("echofn: panic requested")
