@@ -3,6 +3,8 @@ package personlimit
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/idverify/idverify/shared/jsonshape"
 )
 
 // Kinds of identity a request carries.
@@ -87,32 +89,67 @@ type Identity struct {
 
 // IdentityOf finds the identity a request of action carries in its JSON
 // body; ok is false when it carries none this package knows (or the body
-// is not a JSON object: the contract refuses that itself).
+// is not a JSON object: the contract refuses that itself). A member the
+// caller encrypted itself (FaceID's Encryption.EncryptList) is passed
+// over: its ciphertext differs on every call and names nobody.
+//
+// The body is read in one pass without copying it: it may be a 6 MB
+// video beside the ID number.
 func IdentityOf(action string, body []byte) (Identity, bool) {
 	fields := identities[action]
 	if len(fields) == 0 {
 		return Identity{}, false
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
+	raws := make([][]byte, len(fields))
+	var enc []byte
+	if !jsonshape.Members(body, func(name, value []byte) bool {
+		// The last of repeated members counts, as encoding/json has it.
+		for i, f := range fields {
+			if string(name) == f.Member {
+				raws[i] = value
+			}
+		}
+		if string(name) == "Encryption" {
+			enc = value
+		}
+		return true
+	}) {
 		return Identity{}, false
 	}
-	for _, f := range fields {
-		raw, ok := m[f.Member]
-		if !ok {
+	encrypted := encryptedMembers(enc)
+	for i, f := range fields {
+		if raws[i] == nil || encrypted[f.Member] {
 			continue
 		}
 		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		if json.Unmarshal(raws[i], &s) != nil {
 			// A number where a string belongs (Baidu's id_no): counted as
 			// written; a wrong type is refused by the contract anyway.
-			s = string(raw)
+			s = string(raws[i])
 		}
 		if v := normalise(f.Kind, s); v != "" {
 			return Identity{Kind: f.Kind, Value: v}, true
 		}
 	}
 	return Identity{}, false
+}
+
+// encryptedMembers is the set EncryptList names in a FaceID Encryption
+// object (nil when there is none, or it does not parse: the contract
+// refuses a malformed one before anything is sent).
+func encryptedMembers(enc []byte) map[string]bool {
+	if enc == nil {
+		return nil
+	}
+	var e struct{ EncryptList []string }
+	if json.Unmarshal(enc, &e) != nil || len(e.EncryptList) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(e.EncryptList))
+	for _, f := range e.EncryptList {
+		m[f] = true
+	}
+	return m
 }
 
 // normalise trims the value and, for an ID number, upper-cases the check
