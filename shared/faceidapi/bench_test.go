@@ -107,3 +107,19 @@ func livenessBody(size int) []byte {
 	vid := size - img - 100
 	return []byte(`{"LivenessType":"SILENT","ImageBase64":"` + media(img) + `","VideoBase64":"` + media(vid) + `"}`)
 }
+
+// BenchmarkLargeInvoke is the same 6 MB body as a direct invocation (a
+// Step Functions task), with its "Action" member: B/op shows how many
+// times the payload is copied before the contract reads it.
+func BenchmarkLargeInvoke(b *testing.B) {
+	pl := benchPipeline(b, io.Discard)
+	body := livenessBody(6_000_000)
+	payload := append([]byte(`{"Action":"LivenessCompare",`), body[1:]...)
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if out, err := pl.Invoke(context.Background(), payload); err != nil || bytes.Contains(out, []byte(`"Error"`)) {
+			b.Fatalf("%v %.300s", err, out)
+		}
+	}
+}

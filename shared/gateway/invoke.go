@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,8 +47,8 @@ func (p *Pipeline) invoke(ctx context.Context, payload []byte, ev *event) ([]byt
 	if err := jsonshape.Check(nil, payload); err != nil {
 		return nil, nil, Op{}, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload is not one JSON object: %s", strings.TrimPrefix(err.Error(), "jsonshape: "))
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &members); err != nil || members == nil {
+	members, order, ok := objectMembers(payload)
+	if !ok {
 		return nil, nil, Op{}, errs.E(errs.Invalid, "InvalidParameter", "the invocation payload must be a JSON object (the request)")
 	}
 	var action, idemKey string
@@ -71,10 +72,7 @@ func (p *Pipeline) invoke(ctx context.Context, payload []byte, ev *event) ([]byt
 	}
 	body := payload
 	if hadAction || hadKey {
-		var err error
-		if body, err = json.Marshal(members); err != nil {
-			return nil, c, op, errs.Wrap(err, errs.Internal, "", "re-encode payload")
-		}
+		body = withoutMembers(len(payload), order, "Action", IdempotencyMember)
 	}
 	if op.MaxBody > 0 && int64(len(body)) > op.MaxBody {
 		return nil, c, op, tooLarge(int64(len(body)), op.MaxBody)
@@ -111,8 +109,8 @@ const MaxInvokePayload = 16 << 20
 // token ownership, interceptors) but without idempotency: the flows
 // package pulls a flow's result this way, as the caller that started it.
 func (p *Pipeline) Internal(ctx context.Context, caller *Caller, action string, body []byte) (*Answer, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(body, &members); err != nil || members == nil {
+	members, _, ok := objectMembers(body)
+	if !ok {
 		return nil, errs.E(errs.Invalid, "InvalidParameter", "internal call %s: the body must be a JSON object", truncate(action, 64))
 	}
 	c, op, ok := p.routeInvoke(action, members)
@@ -132,4 +130,47 @@ func (p *Pipeline) Internal(ctx context.Context, caller *Caller, action string, 
 	}
 	p.log(ctx, ev)
 	return o.ans, err
+}
+
+// member is one member of a JSON object: its name unescaped, its value as
+// it stands in the object.
+type member struct {
+	name  string
+	value []byte
+}
+
+// objectMembers reads the members of the JSON object b in one pass, their
+// values not copied (a payload may carry 6 MB of video), by name and in
+// order. ok is false when b is not one JSON object. Callers refuse
+// duplicate members first; the last would count, as in encoding/json.
+func objectMembers(b []byte) (byName map[string]json.RawMessage, order []member, ok bool) {
+	byName = map[string]json.RawMessage{}
+	ok = jsonshape.Members(b, func(name, value []byte) bool {
+		order = append(order, member{string(name), value})
+		byName[string(name)] = value
+		return true
+	})
+	return byName, order, ok
+}
+
+// withoutMembers writes the object of members in order, leaving out those
+// named drop: one copy of the values, which are written as they came
+// (the payload was checked as JSON, UTF-8 included, before). size is the
+// original object's, a bound for the new one.
+func withoutMembers(size int, members []member, drop ...string) []byte {
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	for _, m := range members {
+		if slices.Contains(drop, m.name) {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		name, _ := json.Marshal(m.name) // a string always encodes
+		out = append(out, name...)
+		out = append(out, ':')
+		out = append(out, m.value...)
+	}
+	return append(out, '}')
 }
