@@ -72,37 +72,40 @@ go test -count=1 -tags idv_lambda,idv_no_tencent ./shared/secrets/...
 
 FUZZTIME=${FUZZTIME:-3s}
 
-# fuzz_one runs one target. Go 1.26's fuzz coordinator can fail a run with a
-# bare "context deadline exceeded" when -fuzztime ends while a worker is
-# mid-call (golang/go#75804, fixed in Go 1.27), more often on a loaded
-# machine. That failure writes no failing input; it is retried once, and a
-# run that failed with a real finding (a failing input, a panic, a t.Error)
-# always fails the suite.
+# fuzz_one runs one target with one fuzzing worker; two run at a time. Go
+# 1.26's fuzz coordinator can fail a run with a bare "context deadline
+# exceeded" when -fuzztime ends while a worker is mid-call (golang/go#75804,
+# fixed in Go 1.27), more often on a loaded machine. That failure writes no
+# failing input; it is retried once, and a run that failed with a real
+# finding (a failing input, a panic, a t.Error) always fails the suite
+# (exit 255 stops xargs from starting more).
 fuzz_one() {
-  local log=/tmp/idv-fuzz.log attempt
+  local pkg=$1 fn=$2 log attempt
+  log=$(mktemp)
   for attempt in 1 2; do
-    if go test -run='^$' -fuzz="^${2}\$" -fuzztime="$FUZZTIME" "$1" >"$log" 2>&1; then
-      return 0
+    if go test -run='^$' -fuzz="^${fn}\$" -fuzztime="$FUZZTIME" -parallel 1 "$pkg" >"$log" 2>&1; then
+      echo "fuzz $pkg $fn: ok"; rm -f "$log"; return 0
     fi
     if grep -q "context deadline exceeded" "$log" && ! grep -qE "Failing input written|panic:|_test.go:[0-9]+:" "$log"; then
-      echo "  (go#75804 shutdown race, no failing input: retrying)"
+      echo "fuzz $pkg $fn: go#75804 shutdown race, no failing input: retrying"
       continue
     fi
-    cat "$log"; exit 1
+    echo "fuzz $pkg $fn: FAILED"; cat "$log"; rm -f "$log"; exit 255
   done
-  echo "  coordinator deadline race twice in a row, no failing input found"
+  echo "fuzz $pkg $fn: coordinator deadline race twice in a row, no failing input found"; rm -f "$log"
 }
 if [ "$FUZZTIME" != "0" ]; then
-  step "fuzzing each target for $FUZZTIME"
-  # Every Fuzz* function in the tree, run one at a time (go test allows one
-  # -fuzz target per run).
+  step "fuzzing each target for $FUZZTIME, two at a time"
+  # Every Fuzz* function in the tree (go test fuzzes one target per run).
+  # Two runs of one worker each keep both cores busy through the parts of
+  # a run that do not fuzz (linking, replaying the corpus), which one run
+  # of two workers leaves to one core.
+  export -f fuzz_one; export FUZZTIME
   grep -rl --include='*_test.go' '^func Fuzz' shared tests 2>/dev/null | while read -r f; do
-    pkg="./$(dirname "$f")"
     for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | cut -d' ' -f2); do
-      echo "fuzz $pkg $fn"
-      fuzz_one "$pkg" "$fn"
+      echo "./$(dirname "$f") $fn"
     done
-  done
+  done | xargs -P 2 -n 2 bash -c 'fuzz_one "$0" "$1"'
 fi
 
 step "all checks passed in $((SECONDS - started))s"
