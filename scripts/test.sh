@@ -4,7 +4,7 @@
 # providers and clouds, and black-box tests that build and drive the real
 # binaries), and a short fuzzing pass over every decoder and validator.
 #
-#   scripts/test.sh              everything, as CI runs it (about 9-10 minutes on 2 cores)
+#   scripts/test.sh              everything, as CI runs it (about 7-10 minutes on 2 cores)
 #   scripts/test.sh --quick      the inner loop: gofmt, vet, generated files, go test -short
 #                                (no race detector, no real-binary or npm tests, no fuzzing)
 #   scripts/test.sh --help       this text

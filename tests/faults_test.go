@@ -38,9 +38,7 @@ const (
 func retries(t *testing.T, logs string) map[string]int {
 	t.Helper()
 	n := map[string]int{}
-	lines := strings.Split(logs, "\n")
-	// The last element is empty or a line still being copied from the pipe.
-	for _, l := range lines[:len(lines)-1] {
+	for _, l := range strings.Split(logs, "\n") {
 		if !strings.HasPrefix(l, "{") {
 			continue
 		}

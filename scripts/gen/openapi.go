@@ -178,6 +178,7 @@ func genOpenAPI(root string, s *spec) (doc, page string, err error) {
 	faceprintSchemas(schemas)
 	commonSchemas(schemas)
 	flowsSchemas(schemas)
+	usageSchemas(schemas)
 
 	d := o(
 		"openapi", "3.1.0",

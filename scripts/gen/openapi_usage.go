@@ -28,10 +28,22 @@ func usageOp() apiOp {
 		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden}, ErrorSchema: "ServiceError"}
 }
 
-// usageReport is usage.Report as JSON.
+// usageReport is usage.Report as JSON; its rows are usageSchemas' UsageRow.
 func usageReport() any {
+	row := o("$ref", "#/components/schemas/UsageRow")
+	return o("type", "object", "required", []any{"from", "to", "by", "rows", "totals"}, "properties", o(
+		"from", o("type", "string", "format", "date"), "to", o("type", "string", "format", "date"),
+		"by", o("type", "string", "enum", []any{"day", "month"}),
+		"currency", o("type", "string", "description", "the currency of IDV_USAGE_PRICES"),
+		"rows", o("type", "array", "items", row),
+		"totals", o("type", "array", "description", "one row per mode over the whole range", "items", row),
+	))
+}
+
+// usageSchemas adds usage.Row.
+func usageSchemas(s *obj) {
 	count := func(desc string) any { return o("type", "integer", "minimum", 0, "description", desc) }
-	row := o("type", "object", "required", []any{"period", "calls", "charged", "free", "uncertain", "estimatedCost"}, "properties", o(
+	s.set("UsageRow", o("type", "object", "required", []any{"period", "calls", "charged", "free", "uncertain", "estimatedCost"}, "properties", o(
 		"period", o("type", "string", "description", "the day (YYYY-MM-DD) or month (YYYY-MM), China time; `total` in totals, whose caller and action are `*`"),
 		"caller", o("type", "string"), "action", o("type", "string"),
 		"mode", o("type", "string", "enum", []any{"live", "sandbox"}),
@@ -41,12 +53,5 @@ func usageReport() any {
 		"uncertain", count("calls that failed after the provider may have processed them (a timeout, a reset, a malformed answer)"),
 		"estimatedCost", o("type", "number", "description", "charged × the action's price in IDV_USAGE_PRICES (0 without one)"),
 		"codes", o("type", "object", "description", "answers by result code", "additionalProperties", o("type", "integer")),
-	))
-	return o("type", "object", "required", []any{"from", "to", "by", "rows", "totals"}, "properties", o(
-		"from", o("type", "string", "format", "date"), "to", o("type", "string", "format", "date"),
-		"by", o("type", "string", "enum", []any{"day", "month"}),
-		"currency", o("type", "string", "description", "the currency of IDV_USAGE_PRICES"),
-		"rows", o("type", "array", "items", row),
-		"totals", o("type", "array", "description", "one row per mode over the whole range", "items", row),
-	))
+	)))
 }

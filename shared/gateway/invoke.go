@@ -156,7 +156,7 @@ func objectMembers(b []byte) (byName map[string]json.RawMessage, order []member,
 // withoutMembers writes the object of members in order, leaving out those
 // named drop: one copy of the values, which are written as they came
 // (the payload was checked as JSON, UTF-8 included, before). size is the
-// original object's, a bound for the new one.
+// original object's, the capacity to start from.
 func withoutMembers(size int, members []member, drop ...string) []byte {
 	out := make([]byte, 0, size)
 	out = append(out, '{')
